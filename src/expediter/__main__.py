@@ -1,0 +1,3 @@
+from expediter.cli import main
+
+main()

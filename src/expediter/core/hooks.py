@@ -1,0 +1,43 @@
+"""Explicit listeners between domains, without importing upward.
+
+Domains further down the dependency chain (``tickets``) announce what
+happened; domains above them (``sla``, ``routing``, ``mail``) register
+listeners in their ``AppConfig.ready``. Two kinds exist:
+
+* ``in_transaction`` listeners run inside the service's transaction, for
+  state that must be in the write's own answer (SLA clocks);
+* ``after_commit`` listeners run once the transaction commits, and should
+  only enqueue idempotent tasks that take ids (mail, notifications,
+  automatic assignment).
+
+``grep -rn "hooks.listen" src/`` lists every listener.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+Listener = Callable[..., None]
+
+_in_transaction: dict[str, list[Listener]] = defaultdict(list)
+_after_commit: dict[str, list[Listener]] = defaultdict(list)
+
+
+def listen(topic: str, listener: Listener, *, after_commit: bool) -> None:
+    """Register ``listener`` for ``topic`` (idempotent)."""
+    registry = _after_commit if after_commit else _in_transaction
+    if listener not in registry[topic]:
+        registry[topic].append(listener)
+
+
+def announce(topic: str, **payload: Any) -> None:
+    """Run in-transaction listeners now and schedule after-commit ones."""
+    for listener in _in_transaction.get(topic, ()):
+        listener(**payload)
+    for listener in _after_commit.get(topic, ()):
+        transaction.on_commit(partial(listener, **payload))

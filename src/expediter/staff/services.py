@@ -1,0 +1,222 @@
+"""Writes about people, teams, skills and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from expediter.core import clock
+from expediter.core.errors import Conflict, InvalidInput
+from expediter.staff.models import (
+    AgentSkill,
+    ApiToken,
+    AssignmentPolicy,
+    Organisation,
+    Role,
+    Site,
+    Skill,
+    Team,
+    TeamMembership,
+    User,
+)
+
+_SKILL_ITEM = re.compile(r"^\s*([\w.+-]+)\s*:\s*(\d)\s*$")
+
+
+def parse_skills(spec: str) -> dict[str, int]:
+    """``net:4,windows:2`` -> ``{"net": 4, "windows": 2}``; levels must be 1-5."""
+    skills: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in (spec or "").split(","))):
+        match = _SKILL_ITEM.match(item)
+        if not match:
+            raise InvalidInput(f"'{item}' is not NAME:LEVEL", field="skills")
+        level = int(match.group(2))
+        if not 1 <= level <= 5:
+            raise InvalidInput(f"skill level of '{match.group(1)}' must be 1-5", field="skills")
+        skills[match.group(1).lower()] = level
+    return skills
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(f"'{email}' is not an email address", field="email") from None
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def team_get_or_create(*, name: str) -> Team:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a team needs a name", field="team")
+    team = Team.objects.filter(name__iexact=name).first()
+    return team or Team.objects.create(name=name)
+
+
+def team_set_policy(*, team_name: str, policy: str) -> Team:
+    if policy not in AssignmentPolicy.values:
+        raise InvalidInput(
+            f"unknown policy '{policy}' (use {', '.join(AssignmentPolicy.values)})",
+            field="policy",
+        )
+    team = Team.objects.filter(name__iexact=team_name).first()
+    if team is None:
+        raise InvalidInput(f"no team named '{team_name}'", field="team")
+    team.assignment_policy = policy
+    team.save(update_fields=["assignment_policy"])
+    return team
+
+
+def organisation_get_or_create(*, name: str) -> Organisation:
+    org = Organisation.objects.filter(name__iexact=name.strip()).first()
+    return org or Organisation.objects.create(name=name.strip())
+
+
+def skill_get_or_create(*, name: str) -> Skill:
+    skill, _ = Skill.objects.get_or_create(name=name.strip().lower())
+    return skill
+
+
+def site_create(
+    *, name: str, latitude: float | None, longitude: float | None, address: str = ""
+) -> Site:
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise InvalidInput("latitude must be between -90 and 90", field="lat")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise InvalidInput("longitude must be between -180 and 180", field="lon")
+    site, _ = Site.objects.update_or_create(
+        name=name.strip(),
+        defaults={"latitude": latitude, "longitude": longitude, "address": address},
+    )
+    return site
+
+
+def site_get_or_create(*, name: str) -> Site:
+    site = Site.objects.filter(name__iexact=name.strip()).first()
+    return site or Site.objects.create(name=name.strip())
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    name: str,
+    role: str = Role.REQUESTER,
+    teams: Sequence[str] = (),
+    skills: Mapping[str, int] | None = None,
+    capacity: int | None = None,
+    phone: str = "",
+    organisation: str | None = None,
+    site: str | None = None,
+    language: str = "en",
+    password: str | None = None,
+    time_zone: str = "",
+) -> User:
+    """Create a person; teams, skills and organisations named are created if missing."""
+    email = normalise_email(email)
+    if role not in Role.values:
+        raise InvalidInput(f"unknown role '{role}'", field="role")
+    if language not in {"en", "fr"}:
+        raise InvalidInput("language must be en or fr", field="language")
+    if capacity is not None and capacity < 0:
+        raise InvalidInput("capacity cannot be negative", field="capacity")
+    if not name.strip():
+        raise InvalidInput("a person needs a name", field="name")
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        phone=normalise_phone(phone),
+        language=language,
+        time_zone=time_zone,
+        capacity=8 if capacity is None else capacity,
+    )
+    if organisation:
+        user.organisation = organisation_get_or_create(name=organisation)
+    if site:
+        user.site = site_get_or_create(name=site)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    for index, team_name in enumerate(teams):
+        TeamMembership.objects.get_or_create(
+            user=user, team=team_get_or_create(name=team_name), defaults={"is_primary": index == 0}
+        )
+    agent_set_skills(agent=user, skills=skills or {})
+    return user
+
+
+def agent_set_skills(*, agent: User, skills: Mapping[str, int]) -> None:
+    for name, level in skills.items():
+        if not 1 <= int(level) <= 5:
+            raise InvalidInput(f"skill level of '{name}' must be 1-5", field="skills")
+        AgentSkill.objects.update_or_create(
+            agent=agent, skill=skill_get_or_create(name=name), defaults={"level": int(level)}
+        )
+
+
+def requester_get_or_create(*, email: str, name: str = "", language: str = "en") -> User:
+    """The requester behind an address, created on first contact (email, phone, API)."""
+    email = normalise_email(email)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    user = User(email=email, name=name.strip() or email.split("@")[0], role=Role.REQUESTER)
+    user.language = language if language in {"en", "fr"} else "en"
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    if language not in {"en", "fr"}:
+        raise InvalidInput("language must be en or fr", field="language")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits with a leading + kept, so lookups by caller number match."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    plus = phone.startswith("+")
+    digits = re.sub(r"\D", "", phone)
+    return ("+" if plus else "") + digits
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, user: User, label: str = "") -> str:
+    """Create a token and return its secret; only the digest is kept."""
+    secret = "exp_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, digest=_digest(secret), label=label)
+    return secret
+
+
+def token_authenticate(*, secret: str) -> User | None:
+    """The active user behind a bearer secret, or None."""
+    if not secret:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret.strip())).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
