@@ -1,0 +1,61 @@
+"""The agent's queues: what to work on next.
+
+A list page costs the same number of queries whatever its length: the
+selector joins what the rows show, and the paginator adds one COUNT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.vary import vary_on_headers
+
+from expediter.staff.models import User
+from expediter.staff.selectors import team_ids_of
+from expediter.tickets.selectors import TicketFilters, ticket_list_visible_to
+from expediter.web.forms.queues import QueueFilterForm
+from expediter.web.views._support import agent_required, current_user, is_htmx
+
+PAGE_SIZE = 50
+TEMPLATE = "web/queues/queue.html"
+
+QUEUE_TITLES: dict[str, Promise] = {
+    "mine": _("My tickets"),
+    "team": _("My teams"),
+    "unassigned": _("Unassigned"),
+    "open": _("All open"),
+}
+
+QUEUE_FILTERS: dict[str, Callable[[User], TicketFilters]] = {
+    "mine": lambda user: TicketFilters(assignee_id=user.pk),
+    "team": lambda user: TicketFilters(team_ids=tuple(team_ids_of(user))),
+    "unassigned": lambda user: TicketFilters(unassigned=True),
+    "open": lambda user: TicketFilters(),
+}
+
+
+@agent_required
+@vary_on_headers("HX-Request")
+def queue(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in QUEUE_FILTERS:
+        raise Http404("no such queue")
+    user = current_user(request)
+    form = QueueFilterForm(request.GET)
+    tickets = ticket_list_visible_to(
+        user=user, filters=form.filters(QUEUE_FILTERS[name](user))
+    ).order_by(*form.ordering())
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "queue": name,
+        "queues": QUEUE_TITLES,
+        "title": QUEUE_TITLES[name],
+        "form": form,
+        "page": page,
+    }
+    template = f"{TEMPLATE}#results" if is_htmx(request) else TEMPLATE
+    return render(request, template, context)
