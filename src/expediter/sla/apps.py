@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class SlaConfig(AppConfig):
+    name = "expediter.sla"
+    label = "sla"
+    verbose_name = "SLA"
+
+    def ready(self) -> None:
+        """Clocks follow every ticket write in its transaction; the worker sweeps them."""
+        from expediter.core import hooks, periodic
+        from expediter.sla import tasks
+        from expediter.sla.services import on_ticket_event
+
+        hooks.listen("ticket.event", on_ticket_event, after_commit=False)
+        periodic.register("sla.sweep", every_seconds=15, enqueue=lambda: tasks.sla_sweep.enqueue())
