@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed only when missing.
-#   system-deps.sh test      chromium for the browser test
+#   system-deps.sh test      chromium for the browser test, dovecot for the IMAP tests
 #   system-deps.sh postgres  a PostgreSQL server for `make test-pg`
 set -euo pipefail
 
 want=()
 case "${1:-}" in
-  test) [ -x /usr/bin/chromium ] || want+=(chromium) ;;
+  test)
+    [ -x /usr/bin/chromium ] || want+=(chromium)
+    [ -x /usr/sbin/dovecot ] || want+=(dovecot-imapd) ;;
   postgres) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql) ;;
   *) echo "usage: $0 test|postgres" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ from expediter.tickets.models import Service, Status
 from expediter.tickets.selectors import TicketFilters
 
 SORTS: dict[str, tuple[str, ...]] = {
+    "sla": (),  # most urgent first: the SLA engine orders these (see views/queues.py)
     "priority": ("priority", "created_at", "id"),
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
@@ -64,6 +65,7 @@ class QueueFilterForm(forms.Form):
         label=_("Sort"),
         required=False,
         choices=[
+            ("sla", _("Most urgent (SLA)")),
             ("priority", _("Priority, then oldest")),
             ("oldest", _("Oldest first")),
             ("newest", _("Newest first")),
@@ -91,5 +93,5 @@ class QueueFilterForm(forms.Form):
 
     def ordering(self) -> tuple[str, ...]:
         self.is_valid()
-        sort = self.cleaned_data.get("sort") or "priority"
+        sort = self.cleaned_data.get("sort") or "sla"
         return SORTS[sort]

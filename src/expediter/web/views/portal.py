@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from expediter.mail.selectors import reply_splits
 from expediter.staff import policies
 from expediter.tickets import selectors
 from expediter.tickets import services as tickets
@@ -89,7 +90,8 @@ def _detail_context(request: HttpRequest, ticket_id: int, **forms: Any) -> dict[
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
     context: dict[str, Any] = {
         "ticket": ticket,
-        "articles": selectors.article_list_visible(user=user, ticket=ticket),
+        "articles": (articles := list(selectors.article_list_visible(user=user, ticket=ticket))),
+        "splits": reply_splits(articles=articles),
         "reply_form": PortalReplyForm(),
         "htmx": is_htmx(request),
     }

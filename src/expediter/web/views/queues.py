@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
 
+from expediter.sla.selectors import annotate_next_due, order_by_urgency
 from expediter.staff.models import User
 from expediter.staff.selectors import team_ids_of
 from expediter.tickets.selectors import TicketFilters, ticket_list_visible_to
@@ -46,9 +47,12 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("no such queue")
     user = current_user(request)
     form = QueueFilterForm(request.GET)
-    tickets = ticket_list_visible_to(
-        user=user, filters=form.filters(QUEUE_FILTERS[name](user))
-    ).order_by(*form.ordering())
+    tickets = ticket_list_visible_to(user=user, filters=form.filters(QUEUE_FILTERS[name](user)))
+    ordering = form.ordering()
+    if ordering:
+        tickets = annotate_next_due(tickets).order_by(*ordering)
+    else:
+        tickets = order_by_urgency(tickets)
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "queue": name,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from expediter.core.errors import DomainError, InvalidTransition
+from expediter.mail.selectors import reply_splits
 from expediter.tickets import selectors
 from expediter.tickets import services as tickets
 from expediter.tickets.models import Status, Ticket
@@ -73,7 +74,8 @@ def _page_context(request: HttpRequest, ticket_id: int, **forms: Form) -> dict[s
     tag_names = list(ticket.tags.order_by("name").values_list("name", flat=True))
     context: dict[str, Any] = {
         "ticket": ticket,
-        "articles": selectors.article_list_visible(user=user, ticket=ticket),
+        "articles": (articles := list(selectors.article_list_visible(user=user, ticket=ticket))),
+        "splits": reply_splits(articles=articles),
         "events": selectors.event_list(ticket=ticket),
         "links": linked_tickets(user=user, ticket=ticket),
         "tag_names": tag_names,
