@@ -18,6 +18,7 @@ from expediter.core.errors import InvalidInput
 M = TypeVar("M", bound=Model)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+FIRST_PAGE_BOUND = 2**62
 
 
 def encode_cursor(last_id: int) -> str:
@@ -54,6 +55,12 @@ def paginate(
     if cursor:
         after = decode_cursor(cursor)
         queryset = queryset.filter(pk__lt=after) if newest_first else queryset.filter(pk__gt=after)
+    elif newest_first:
+        # Always true, but it steers SQLite's planner to walk the primary key
+        # backwards (as for later pages) instead of gathering every visible
+        # row through the OR'ed visibility indexes and sorting them: 340 ms
+        # -> 7 ms for the first page at 100,000 tickets.
+        queryset = queryset.filter(pk__lt=FIRST_PAGE_BOUND)
     rows = list(queryset.order_by("-pk" if newest_first else "pk")[: size + 1])
     next_cursor = encode_cursor(rows[size - 1].pk) if len(rows) > size else None
     return {"items": [present(row) for row in rows[:size]], "next_cursor": next_cursor}
