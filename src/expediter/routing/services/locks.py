@@ -1,0 +1,56 @@
+"""The locks that keep two routings from giving the same slot twice.
+
+Routing locks the ticket, then the candidate agents' user rows in id order;
+a pull locks the agent, then claims a ticket with ``SKIP LOCKED`` so it never
+waits on a ticket another worker holds. The order is acyclic, so workers
+never deadlock. SQLite has no row locks: its IMMEDIATE transactions
+serialise writers instead. ``SKIP LOCKED`` lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import replace
+
+from django.db import connection
+
+from expediter.routing import selectors as routing
+from expediter.routing.engine import AgentFacts
+from expediter.staff.models import User
+from expediter.tickets.models import Ticket
+
+
+def lock_agents(agent_ids: Iterable[int]) -> None:
+    """Row locks on the agents' users, in id order so that two routings never deadlock.
+
+    SQLite has no row locks: its IMMEDIATE transactions already serialise writers.
+    """
+    ids = sorted(set(agent_ids))
+    if not ids or not connection.features.has_select_for_update:
+        return
+    list(
+        User.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def lock_ticket(ticket_id: int, *, skip_locked: bool = False) -> Ticket | None:
+    """The ticket, locked; with ``skip_locked``, None when another transaction holds it.
+
+    The one place that knows about ``SKIP LOCKED``; without it, the lock waits.
+    """
+    tickets = Ticket.objects.all()
+    if connection.features.has_select_for_update:
+        skip = skip_locked and connection.features.has_select_for_update_skip_locked
+        tickets = tickets.select_for_update(skip_locked=skip, of=("self",))
+    return tickets.select_related("team", "assignee").filter(pk=ticket_id).first()
+
+
+def recount(facts: list[AgentFacts], locked: Collection[int], *, team_id: int) -> list[AgentFacts]:
+    """Active counts read again once the rows are locked: the count that decides."""
+    if not locked:
+        return facts
+    counts = routing.active_counts(locked, among=routing.team_scope(team_id))
+    return [replace(f, active=counts[f.id]) if f.id in counts else f for f in facts]
