@@ -247,7 +247,7 @@ def main() -> None:
         print(f"GET /api/v1/tickets?q=printer: p50 {search[0]:.1f} ms  p95 {search[1]:.1f} ms")
         cookie = session_cookie(env, "lead@bench.example")
         web = Client(port, {"Cookie": f"sessionid={cookie}"})
-        for name in ("all", "team"):
+        for name in ("open", "team"):
             path = f"/queues/{name}"
             status, _ = web.request("GET", path)
             if status == 200:

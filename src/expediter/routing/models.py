@@ -97,5 +97,4 @@ class QueuedTicket(models.Model):
             ),
             models.Index(fields=["team", "service", "created_at"], name="queue_age_idx"),
             models.Index(fields=["team", "priority", "due_at"], name="queue_due_idx"),
-            models.Index(fields=["team", "created_at"], name="queue_created_idx"),
         ]

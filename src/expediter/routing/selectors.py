@@ -21,14 +21,14 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from expediter.routing import engine
 from expediter.routing.engine import AgentFacts, TicketFacts
 from expediter.routing.models import AgentRoutingState, QueuedTicket, TeamRoutingSettings
 from expediter.schedules.selectors import duty_states
 from expediter.staff.models import STAFF_ROLES, AgentSkill, Team, TeamMembership, User
-from expediter.tickets.models import ACTIVE_STATUSES, ServiceSkill, Ticket
+from expediter.tickets.models import ACTIVE_STATUSES, Service, ServiceSkill, Ticket
 
 PRIORITY_TARGET_MINUTES = {1: 30, 2: 120, 3: 480, 4: 1440}
 """Time to start work per priority when no SLA clock says otherwise (the simulator's defaults)."""
@@ -105,19 +105,25 @@ def team_scope(team_id: int) -> QuerySet[Any]:
     return TeamMembership.objects.filter(team_id=team_id).values("user_id")
 
 
-def active_counts(
-    agent_ids: Collection[int], *, among: QuerySet[Any] | None = None
-) -> dict[int, int]:
-    """Tickets counting against each agent's capacity (assigned or in progress)."""
-    scope: Collection[int] | QuerySet[Any] = agent_ids if among is None else among
-    rows = (
-        Ticket.objects.filter(assignee_id__in=scope, status__in=ACTIVE_STATUSES)
-        .values("assignee_id")
-        .annotate(active=Count("id"))
-        .values_list("assignee_id", "active")
-    )
+def active_counts(agent_ids: Collection[int], *, team_id: int | None = None) -> dict[int, int]:
+    """Tickets counting against each agent's capacity (assigned or in progress).
+
+    With ``team_id`` (the agents are that team's members), active tickets are
+    matched to the team's memberships with EXISTS, which PostgreSQL answers
+    from the few active tickets instead of walking every ticket of 500 agents.
+    """
+    rows = Ticket.objects.filter(status__in=ACTIVE_STATUSES)
+    if team_id is None:
+        rows = rows.filter(assignee_id__in=agent_ids)
+    else:
+        members = TeamMembership.objects.filter(team_id=team_id, user_id=OuterRef("assignee_id"))
+        rows = rows.filter(assignee_id__isnull=False).filter(Exists(members))
     counts = dict.fromkeys(agent_ids, 0)
-    counts.update((agent_id, n) for agent_id, n in rows if agent_id in counts)
+    for agent_id, active in (
+        rows.values("assignee_id").annotate(active=Count("id")).values_list("assignee_id", "active")
+    ):
+        if agent_id in counts:
+            counts[agent_id] = active
     return counts
 
 
@@ -151,7 +157,7 @@ def agent_facts(
         "agent_id", "skill__name", "level"
     ):
         skills[agent_id][skill] = level
-    active = active_counts(ids, among=among)
+    active = active_counts(ids, team_id=team_id)
     last = dict(
         AgentRoutingState.objects.filter(agent_id__in=scope).values_list(
             "agent_id", "last_assigned_at"
@@ -238,77 +244,52 @@ def queue_heads(
     blocked_services: Collection[int],
     exclude: Collection[int] = (),
 ) -> list[QueuedTicket]:
-    """The first waiting ticket of every group an agent may serve, in four queries.
+    """The first waiting ticket of every group an agent may serve, in three queries.
 
-    A group is (team, service, priority) with its earliest due time for
-    urgency-first teams, and (team, service) with its oldest ticket for the
-    others: the engine's ``next_ticket_for`` gives the same answer over these
-    heads as over the whole queue. The groups' minimums come from one
-    grouped scan of a covering index; the heads are then fetched by those
-    minimums through another index, never by scanning the queue's rows.
+    A group is (team, service, priority), first by due time, for
+    urgency-first teams, and (team, service), first by age, for the others:
+    the engine's ``next_ticket_for`` gives the same answer over these heads
+    as over the whole queue. Each head is one index seek (a correlated
+    subquery per service of the catalogue, and one per team for tickets
+    without a service), so the cost follows the catalogue's size, not the
+    queue's length.
     """
-    entries = QueuedTicket.objects.filter(team_id__in=list(team_policies_by_id)).exclude(
-        service_id__in=list(blocked_services)
-    )
+    entries = QueuedTicket.objects.all()
     if exclude:
         entries = entries.exclude(ticket_id__in=list(exclude))
-    urgent = [t for t, p in team_policies_by_id.items() if p in engine.URGENCY_FIRST_POLICIES]
-    oldest = [t for t in team_policies_by_id if t not in urgent]
-    heads: dict[tuple[Any, ...], QueuedTicket] = {}
-    if urgent:
-        firsts = {
-            (row["team_id"], row["service_id"], row["priority"]): row["first"]
-            for row in entries.filter(team_id__in=urgent)
-            .values("team_id", "service_id", "priority")
-            .annotate(first=Min("due_at"))
-            .order_by()
-        }
-        if firsts:
-            rows = entries.filter(
-                team_id__in=urgent,
-                priority__in={key[2] for key in firsts},
-                due_at__in=set(firsts.values()),
-            )
-            for entry in rows:
-                key = (entry.team_id, entry.service_id, entry.priority)
-                _keep_head(heads, key, entry, firsts.get(key) == entry.due_at, urgent=True)
-    if oldest:
-        ages = {
-            (row["team_id"], row["service_id"]): row["first"]
-            for row in entries.filter(team_id__in=oldest)
-            .values("team_id", "service_id")
-            .annotate(first=Min("created_at"))
-            .order_by()
-        }
-        if ages:
-            rows = entries.filter(team_id__in=oldest, created_at__in=set(ages.values()))
-            for entry in rows:
-                age_key = (entry.team_id, entry.service_id)
-                first = ages.get(age_key) == entry.created_at
-                _keep_head(heads, age_key, entry, first, urgent=False)
-    return list(heads.values())
+    head_ids: set[int] = set()
+    by_service = _head_columns(entries, team_policies_by_id, service=OuterRef("pk"))
+    for row in (
+        Service.objects.exclude(pk__in=list(blocked_services))
+        .annotate(**by_service)
+        .values_list(*by_service)
+    ):
+        head_ids.update(ticket_id for ticket_id in row if ticket_id is not None)
+    without_service = _head_columns(entries, team_policies_by_id, service=None)
+    anchor = Team.objects.filter(pk=min(team_policies_by_id)).annotate(**without_service)
+    for row in anchor.values_list(*without_service):
+        head_ids.update(ticket_id for ticket_id in row if ticket_id is not None)
+    return list(QueuedTicket.objects.filter(ticket_id__in=head_ids)) if head_ids else []
 
 
-def _keep_head(
-    heads: dict[tuple[Any, ...], QueuedTicket],
-    key: tuple[Any, ...],
-    entry: QueuedTicket,
-    first: bool,
-    *,
-    urgent: bool,
-) -> None:
-    """Keep ``entry`` as its group's head if it is the group's first (ties: oldest, lowest id)."""
-    if not first:
-        return
-    held = heads.get(key)
-    if held is None or _head_order(entry, urgent) < _head_order(held, urgent):
-        heads[key] = entry
-
-
-def _head_order(entry: QueuedTicket, urgent: bool) -> tuple[Any, ...]:
-    if urgent:
-        return (entry.due_at, entry.created_at, entry.ticket_id)
-    return (entry.created_at, entry.ticket_id)
+def _head_columns(
+    entries: QuerySet[QueuedTicket], policies: Mapping[int, str], *, service: OuterRef | None
+) -> dict[str, Subquery]:
+    """One subquery per group: the id of its first ticket (``service`` None: no service)."""
+    columns = {}
+    for team_id, policy in policies.items():
+        rows = entries.filter(team_id=team_id)
+        rows = (
+            rows.filter(service__isnull=True) if service is None else rows.filter(service=service)
+        )
+        if policy in engine.URGENCY_FIRST_POLICIES:
+            for priority in PRIORITY_TARGET_MINUTES:
+                first = rows.filter(priority=priority).order_by("due_at", "created_at", "ticket_id")
+                columns[f"team{team_id}_p{priority}"] = Subquery(first.values("ticket_id")[:1])
+        else:
+            first = rows.order_by("created_at", "ticket_id")
+            columns[f"team{team_id}_oldest"] = Subquery(first.values("ticket_id")[:1])
+    return columns
 
 
 def next_waiting_for(
@@ -441,9 +422,10 @@ def team_board(*, team: Team, at: dt.datetime) -> TeamBoard:
     facts = agent_facts(team_id=team.pk, at=at)
     people = User.objects.in_bulk([f.id for f in facts])
     tickets: dict[int, list[Ticket]] = defaultdict(list)
-    for ticket in Ticket.objects.filter(
-        assignee_id__in=team_scope(team.pk), status__in=ACTIVE_STATUSES
-    ).order_by("priority", "created_at"):
+    members = TeamMembership.objects.filter(team_id=team.pk, user_id=OuterRef("assignee_id"))
+    in_hand = Ticket.objects.filter(status__in=ACTIVE_STATUSES, assignee_id__isnull=False)
+    shown = in_hand.filter(Exists(members)).only("number", "subject", "priority", "assignee_id")
+    for ticket in shown.order_by("priority", "created_at"):
         tickets[ticket.assignee_id or 0].append(ticket)
     loads = [AgentLoad(agent=people[f.id], facts=f, tickets=tickets[f.id]) for f in facts]
     loads.sort(key=lambda a: (not (a.facts.on_duty and not a.facts.on_time_off), a.agent.name))

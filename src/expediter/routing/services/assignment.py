@@ -76,6 +76,12 @@ def _decision_facts(ticket: Ticket, now: dt.datetime) -> tuple[list[AgentFacts],
 
 
 def assign_ticket(ticket: Ticket, agent_id: int, reason: str, now: dt.datetime) -> None:
+    """Hand the locked ticket over through the ticket services, with the reason on its event.
+
+    The agent's last assignment is remembered for round robin, the ticket
+    leaves the queue, and the agent is told (in the same transaction, so
+    the notification exists only if the assignment commits).
+    """
     agent = User.objects.get(pk=agent_id)
     assignee_change(ticket, assignee=agent, actor=None, reason=reason)
     AgentRoutingState.objects.update_or_create(agent=agent, defaults={"last_assigned_at": now})
@@ -101,7 +107,7 @@ def _queue(
         (engine.MANUAL_POLICY,)
         if ticket.team.assignment_policy == engine.MANUAL_POLICY
         else engine.wait_causes(ticket_facts, facts)
-    )
+    )[:120]
     entry = QueuedTicket.objects.filter(ticket_id=ticket.pk).first()
     if entry is None or entry.reason_key != key:
         event_record(ticket=ticket, actor=None, verb="queued", reason=decision.reason, at=now)
@@ -112,7 +118,7 @@ def _queue(
     entry.due_at = ticket_facts.due_at
     entry.created_at = ticket.created_at
     entry.reason = decision.reason
-    entry.reason_key = key[:120]
+    entry.reason_key = key
     paged = None
     if _should_page(ticket, ticket_facts, facts, entry):
         paged = _page_on_call(ticket, entry, now)

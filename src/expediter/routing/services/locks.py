@@ -52,5 +52,5 @@ def recount(facts: list[AgentFacts], locked: Collection[int], *, team_id: int) -
     """Active counts read again once the rows are locked: the count that decides."""
     if not locked:
         return facts
-    counts = routing.active_counts(locked, among=routing.team_scope(team_id))
+    counts = routing.active_counts(locked, team_id=team_id)
     return [replace(f, active=counts[f.id]) if f.id in counts else f for f in facts]
