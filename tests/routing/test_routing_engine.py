@@ -15,11 +15,17 @@ from expediter.routing.engine import (
     AgentFacts,
     Candidate,
     TicketFacts,
+    assignment_reason,
     check_manual_assignment,
     choose_agent,
+    could_take,
     eligibility,
+    handover_reason,
     manual_assignment_reason,
+    pull_reason,
     skills_score,
+    someone_on_duty_could_take,
+    wait_causes,
 )
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -381,3 +387,44 @@ def test_manual_assignment_of_a_teamless_ticket_breaks_no_team_rule() -> None:
 def test_manual_assignment_reports_time_off_rather_than_off_duty() -> None:
     away = agent(on_duty=False, on_time_off=True)
     assert check_manual_assignment(ticket(), away) == ["on time off"]
+
+
+# What the live desk asks of the engine ------------------------------------------------------------
+
+
+def test_wait_causes_name_the_kind_of_obstacle_not_the_counts() -> None:
+    busy = agent(1, active=3)
+    home = agent(2, on_duty=False)
+    assert wait_causes(ticket(), [busy, home]) == ("at capacity", "off duty")
+    assert wait_causes(ticket(), [agent(1, active=3, capacity=5)]) == ()  # someone qualifies
+    assert wait_causes(ticket(), [agent(1, team_ids=frozenset({99}))]) == ("nobody in the team",)
+    assert wait_causes(ticket(), [agent(1, skills={"net": 1})]) == ("lacking a skill",)
+
+
+def test_could_take_ignores_only_capacity() -> None:
+    assert could_take(agent(active=3), ticket())
+    assert not could_take(agent(on_duty=False), ticket())
+    assert not could_take(agent(skills={"net": 2}), ticket())
+    assert someone_on_duty_could_take(ticket(), [agent(1, on_duty=False), agent(2, active=3)])
+    assert not someone_on_duty_could_take(ticket(), [agent(1, on_time_off=True)])
+
+
+def test_reasons_for_automatic_pulled_and_handed_over_assignments() -> None:
+    decision = choose_agent(
+        ticket(), [agent(1), agent(2, on_duty=False)], policy="round_robin", now=NOW
+    )
+    assert assignment_reason("round_robin", decision) == (
+        "Assigned automatically (round-robin policy). A1: net 3/3 required, 0 of 3 active, "
+        "on duty until 18:00; A2 skipped: off duty"
+    )
+    pulled = pull_reason(
+        agent(1, active=1), ticket(priority=2), policy="skills", now=NOW, trigger="freed capacity"
+    )
+    assert pulled == (
+        "Pulled from the team queue: A1 freed capacity and took the most urgent waiting ticket "
+        "they may take (P2, due 17:00). A1: net 3/3 required, 1 of 3 active, on duty until 18:00"
+    )
+    oldest = pull_reason(agent(1), ticket(due_at=None), policy="least_loaded", now=NOW, trigger="t")
+    assert "took the oldest waiting ticket they may take (P3)." in oldest
+    gone = handover_reason(agent(3, on_time_off=True), decision, policy="round_robin")
+    assert gone.startswith("Handed over: A3 is on time off and the team hands tickets over. ")

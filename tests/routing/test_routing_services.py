@@ -308,6 +308,22 @@ def test_a_p1_with_nobody_on_duty_pages_the_on_call_person_once(
     assert len(events(p1, "paged")) == 1
 
 
+def test_a_waiting_p1_pages_once_the_last_agent_goes_off_duty(
+    network, at, django_capture_on_commit_callbacks
+) -> None:
+    at(paris(2026, 3, 2, 17, 50))
+    ann = tech("Ann", capacity=1)
+    lee = tech("Lee", hours=None)
+    _on_call(network, lee, tech("Max", hours=None))
+    ticket_assign(ticket_id=make_ticket(service="Network").pk, assignee=ann, actor=None)
+    p1 = created(django_capture_on_commit_callbacks, impact=1, urgency=1)
+    assert not events(p1, "paged") and services.routing_sweep().paged == []
+    at(paris(2026, 3, 2, 18, 0, 10))
+    assert services.routing_sweep().paged == [p1.pk]
+    assert events(p1, "paged")[0].changes["paged"][1]["id"] == lee.pk
+    assert services.routing_sweep().paged == []
+
+
 def test_a_p1_waiting_only_for_capacity_pages_nobody(
     network, django_capture_on_commit_callbacks
 ) -> None:

@@ -10,7 +10,8 @@ Three entry points, each one transaction per ticket handed out:
   waiting ticket they may take.
 - :func:`routing_sweep`, every 30 seconds, lets on-duty agents with spare
   capacity pull (which is how someone coming on duty gets work), hands over
-  tickets of agents who went off duty, and repairs the queue.
+  tickets of agents who went off duty, pages for P1s left with nobody on
+  duty, and repairs the queue.
 
 Locks. Two tickets routed at once must never push an agent over capacity.
 Routing locks the ticket, then the candidate agents' user rows in id order,

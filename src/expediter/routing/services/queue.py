@@ -37,6 +37,7 @@ class SweepReport:
     pulled: list[int] = field(default_factory=list)
     handed_over: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
+    paged: list[int] = field(default_factory=list)
     dropped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -44,6 +45,7 @@ class SweepReport:
             "pulled": len(self.pulled),
             "handed_over": len(self.handed_over),
             "requeued": len(self.requeued),
+            "paged": len(self.paged),
             "dropped": self.dropped,
         }
 
@@ -110,12 +112,17 @@ def _claim(head: TicketFacts, agent: AgentFacts, skipped: set[int]) -> Ticket | 
 
 
 def routing_sweep() -> SweepReport:
-    """Let on-duty agents with room pull, hand over from absent assignees, repair the queue."""
+    """Let on-duty agents with room pull, hand over from absent assignees, repair the queue.
+
+    Waiting P1s that paged nobody yet are routed again: the last agent on
+    duty may have just left, and the on-call person must hear of them then.
+    """
     report = SweepReport()
     report.dropped = _drop_stale_entries()
     report.requeued = _route_unqueued()
     report.pulled = _pull_for_free_agents()
     report.handed_over = _handover_sweep()
+    report.paged = _page_for_waiting_p1s()
     return report
 
 
@@ -189,3 +196,12 @@ def _handover_sweep() -> list[int]:
     states = schedules.duty_states(agent_ids={a for _, a in rows}, at=now)
     absent = [pk for pk, a in rows if not states[a].on_duty or states[a].on_time_off]
     return [pk for pk in absent if ticket_route(ticket_id=pk).action == HANDED_OVER]
+
+
+def _page_for_waiting_p1s() -> list[int]:
+    waiting = QueuedTicket.objects.filter(priority=1, paged_at__isnull=True).order_by("due_at")
+    return [
+        ticket_id
+        for ticket_id in list(waiting.values_list("ticket_id", flat=True)[:REPAIR_BATCH])
+        if ticket_route(ticket_id=ticket_id).paged_user_id is not None
+    ]
