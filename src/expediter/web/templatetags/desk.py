@@ -53,6 +53,7 @@ VERB_LABELS = {
     "visit_requested": gettext_lazy("asked for an on-site visit"),
     "called_back": gettext_lazy("called the requester back"),
     "paged": gettext_lazy("paged the on-call technician"),
+    "queued": gettext_lazy("queued the ticket"),
     "appointment_cancelled": gettext_lazy("cancelled an appointment"),
 }
 
