@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from expediter.core.errors import NotPermitted
+from expediter.staff.models import Role, User
 from expediter.staff.services import token_authenticate
 
 
@@ -16,3 +18,16 @@ class BearerToken(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+def request_user(request: HttpRequest) -> User:
+    """The person behind the bearer token (operations run only once it is valid)."""
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def require_admin(request: HttpRequest, *, what: str) -> User:
+    """The caller, if an administrator; otherwise a 403 saying what is reserved."""
+    user = request_user(request)
+    if user.role != Role.ADMIN:
+        raise NotPermitted(f"only administrators {what}")
+    return user

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from expediter.api.auth import request_user
 from expediter.api.pagination import paginate
 from expediter.api.params import parse_instant
 from expediter.api.presenters import iso, person
@@ -20,10 +21,6 @@ from expediter.staff.models import User
 from expediter.staff.services import token_authenticate
 
 router = Router(tags=["appointments"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def appointment_out(appointment: Appointment) -> dict[str, Any]:
@@ -74,7 +71,7 @@ class SlotQuery(Schema):
 @router.get("/tickets/{ticket_id}/slots", response=dict, summary="Free slots to book")
 def ticket_slots(request: HttpRequest, ticket_id: int, query: Query[SlotQuery]) -> dict[str, Any]:
     slots = selectors.ticket_slots(
-        user=_user(request),
+        user=request_user(request),
         ticket_id=ticket_id,
         duration_minutes=query.duration,
         start=_instant(query.from_, "from"),
@@ -99,7 +96,7 @@ def ticket_slots(request: HttpRequest, ticket_id: int, query: Query[SlotQuery]) 
 def book(request: HttpRequest, ticket_id: int, payload: AppointmentIn) -> Status[dict[str, Any]]:
     appointment = services.appointment_book(
         ticket_id=ticket_id,
-        actor=_user(request),
+        actor=request_user(request),
         start=_instant(payload.start, "start"),
         end=_instant(payload.end, "end"),
         kind=payload.kind,
@@ -111,7 +108,7 @@ def book(request: HttpRequest, ticket_id: int, payload: AppointmentIn) -> Status
 
 @router.get("/tickets/{ticket_id}/appointments", response=dict, summary="A ticket's appointments")
 def ticket_appointments(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
-    found = selectors.appointment_list_for_ticket(user=_user(request), ticket_id=ticket_id)
+    found = selectors.appointment_list_for_ticket(user=request_user(request), ticket_id=ticket_id)
     return {"items": [appointment_out(appointment) for appointment in found]}
 
 
@@ -126,7 +123,7 @@ class AppointmentQuery(Schema):
 @router.get("/appointments", response=dict, summary="Appointments on visible tickets")
 def list_appointments(request: HttpRequest, filters: Query[AppointmentQuery]) -> dict[str, Any]:
     appointments = selectors.appointment_list_visible(
-        user=_user(request),
+        user=request_user(request),
         agent_id=filters.agent,
         start=parse_instant(filters.from_, field="from"),
         end=parse_instant(filters.to, field="to"),
@@ -143,7 +140,7 @@ def list_appointments(request: HttpRequest, filters: Query[AppointmentQuery]) ->
 @router.get("/appointments/{appointment_id}", response=dict, summary="One appointment")
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     appointment = selectors.appointment_get_visible(
-        user=_user(request), appointment_id=appointment_id
+        user=request_user(request), appointment_id=appointment_id
     )
     return appointment_out(appointment)
 
@@ -152,7 +149,7 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]
 def patch_appointment(
     request: HttpRequest, appointment_id: int, payload: AppointmentPatchIn
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     given = payload.model_fields_set
     moves = bool({"start", "end"} & given)
     if moves and payload.status is not None:
@@ -187,7 +184,7 @@ def _parse(value: str, field: str, parse: Any) -> Any:
 def request_visit(request: HttpRequest, payload: VisitIn) -> Status[dict[str, Any]]:
     visit = services.visit_request(
         ticket_id=payload.ticket,
-        actor=_user(request),
+        actor=request_user(request),
         date=_parse(payload.date, "date", dt.date.fromisoformat),
         window_start=_parse(payload.window_start, "window_start", dt.time.fromisoformat),
         window_end=_parse(payload.window_end, "window_end", dt.time.fromisoformat),
@@ -198,7 +195,7 @@ def request_visit(request: HttpRequest, payload: VisitIn) -> Status[dict[str, An
 
 @router.get("/visits/{visit_id}", response=dict, summary="One visit")
 def get_visit(request: HttpRequest, visit_id: int) -> dict[str, Any]:
-    return visit_out(selectors.visit_get_visible(user=_user(request), visit_id=visit_id))
+    return visit_out(selectors.visit_get_visible(user=request_user(request), visit_id=visit_id))
 
 
 # --- calendar feeds ---------------------------------------------------------------------------

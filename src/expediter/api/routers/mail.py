@@ -14,9 +14,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
+from expediter.api.auth import request_user, require_admin
 from expediter.api.pagination import paginate
 from expediter.api.presenters import iso
-from expediter.core.errors import InvalidInput, NotFound, NotPermitted
+from expediter.core.errors import InvalidInput, NotFound
 from expediter.mail import notify, outbox
 from expediter.mail import selectors as mail_selectors
 from expediter.mail import services as mail_services
@@ -28,21 +29,14 @@ from expediter.mail.models import (
     OutboundMessage,
     OutboundStatus,
 )
-from expediter.staff.models import Role, User
+from expediter.staff.models import User
 from expediter.tickets.storage import blob_read
 
 router = Router(tags=["mail"])
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _admin(request: HttpRequest) -> User:
-    user = _user(request)
-    if user.role != Role.ADMIN:
-        raise NotPermitted("only administrators see the desk's mail")
-    return user
+    return require_admin(request, what="see the desk's mail")
 
 
 def inbound_document(row: InboundMessage) -> dict[str, Any]:
@@ -221,7 +215,7 @@ def list_notifications(
     limit: int | None = None,
 ) -> dict[str, Any]:
     return paginate(
-        mail_selectors.notification_list(user=_user(request), unread_only=unread),
+        mail_selectors.notification_list(user=request_user(request), unread_only=unread),
         cursor=cursor,
         limit=limit,
         present=notification_document,
@@ -231,4 +225,4 @@ def list_notifications(
 
 @router.post("/notifications/read", response=dict, summary="Mark my notifications read")
 def read_notifications(request: HttpRequest) -> dict[str, Any]:
-    return {"marked": notify.notifications_mark_read(user=_user(request))}
+    return {"marked": notify.notifications_mark_read(user=request_user(request))}

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
+from expediter.api.auth import request_user, require_admin
 from expediter.api.pagination import paginate
 from expediter.api.params import parse_instant
 from expediter.api.presenters import iso
@@ -38,25 +39,18 @@ from expediter.sla.documents import calendar_document, policy_document
 from expediter.sla.explain import sla_explain
 from expediter.sla.reports import AttainmentReport, AttainmentRow, sla_attainment_report
 from expediter.staff import policies
-from expediter.staff.models import Role, User
+from expediter.staff.models import User
 from expediter.tickets import selectors as ticket_selectors
 
 router = Router(tags=["sla"])
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _admin(request: HttpRequest) -> User:
-    user = _user(request)
-    if user.role != Role.ADMIN:
-        raise NotPermitted("only administrators change calendars and SLA policies")
-    return user
+    return require_admin(request, what="change calendars and SLA policies")
 
 
 def _staff(request: HttpRequest) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not policies.is_agent(user):
         raise NotPermitted("only the service desk staff read SLA settings and reports")
     return user

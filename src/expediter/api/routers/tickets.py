@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from expediter.api.auth import request_user
 from expediter.api.pagination import paginate
 from expediter.api.presenters import article_out, event_out, ticket_out, worklog_out
 from expediter.api.schemas.tickets import ArticleIn, TicketCreateIn, TicketPatchIn, WorklogIn
@@ -21,10 +22,6 @@ from expediter.tickets import services as tickets
 router = Router(tags=["tickets"])
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _present(ticket_id: int, user: User) -> dict[str, Any]:
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
     return ticket_out(ticket, ticket_sla(ticket))
@@ -32,7 +29,7 @@ def _present(ticket_id: int, user: User) -> dict[str, Any]:
 
 @router.post("/tickets", response={201: dict}, summary="Open a ticket")
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     requester = user
     if payload.requester_email and payload.requester_email.lower() != user.email.lower():
         if not policies.is_agent(user):
@@ -62,7 +59,7 @@ def list_tickets(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     filters = selectors.TicketFilters(status=status, assignee_id=assignee, team=team, query=q or "")
     queryset = selectors.ticket_list_visible_to(user=user, filters=filters)
     page = paginate(queryset, cursor=cursor, limit=limit, present=ticket_out, newest_first=True)
@@ -74,12 +71,12 @@ def list_tickets(
 
 @router.get("/tickets/{ticket_id}", response=dict, summary="One ticket")
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
-    return _present(ticket_id, _user(request))
+    return _present(ticket_id, request_user(request))
 
 
 @router.patch("/tickets/{ticket_id}", response=dict, summary="Change a ticket")
 def patch_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatchIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     given = frozenset(payload.model_fields_set)
     for name in ("impact", "urgency", "priority"):
         if name in given and getattr(payload, name) is None:
@@ -91,7 +88,7 @@ def patch_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatchIn) -
 
 @router.post("/tickets/{ticket_id}/articles", response={201: dict}, summary="Reply or add a note")
 def add_article(request: HttpRequest, ticket_id: int, payload: ArticleIn) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     article = tickets.article_add(
         ticket_id=ticket_id,
         author=user,
@@ -107,7 +104,7 @@ def add_article(request: HttpRequest, ticket_id: int, payload: ArticleIn) -> Sta
 def list_articles(
     request: HttpRequest, ticket_id: int, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
     articles = selectors.article_list_visible(user=user, ticket=ticket)
     return paginate(articles, cursor=cursor, limit=limit, present=article_out, newest_first=False)
@@ -117,7 +114,7 @@ def list_articles(
 def list_events(
     request: HttpRequest, ticket_id: int, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     ticket = selectors.ticket_get_visible(user=user, ticket_id=ticket_id)
     events = selectors.event_list(ticket=ticket)
     return paginate(events, cursor=cursor, limit=limit, present=event_out, newest_first=False)
@@ -125,7 +122,7 @@ def list_events(
 
 @router.post("/tickets/{ticket_id}/worklogs", response={201: dict}, summary="Log time")
 def add_worklog(request: HttpRequest, ticket_id: int, payload: WorklogIn) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     selectors.ticket_get_visible(user=user, ticket_id=ticket_id)  # 404 before 403
     worklog = tickets.worklog_add(
         ticket_id=ticket_id, agent=user, minutes=payload.minutes, note=payload.note
