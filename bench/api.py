@@ -43,7 +43,10 @@ django.setup()
 from django.db import connection, transaction
 from expediter.staff.models import User
 from expediter.tickets.models import Ticket, TicketSearchText, TicketNumber
+from expediter.sla.models import SlaClock, SlaPolicy
 rng = random.Random(7)
+policy = SlaPolicy.objects.get(name="Standard")
+OPEN = {{"new", "assigned", "in_progress"}}
 requesters = list(User.objects.filter(role="requester"))
 team = User.objects.get(email="agent@bench.example").memberships.get().team
 now = dt.datetime.now(dt.UTC)
@@ -60,9 +63,19 @@ for offset in range(0, {count}, batch):
                 description="bench", status=rng.choice(STATUSES),
                 requester=rng.choice(requesters), team=team if i % 3 else None,
                 created_at=when, updated_at=when, priority=rng.randint(1, 4)))
+        for ticket in rows:
+            if ticket.status in OPEN:  # what the SLA engine would store: a running clock
+                ticket.sla_due_at = ticket.created_at + dt.timedelta(hours=rng.randint(1, 48))
         created = Ticket.objects.bulk_create(rows)
         TicketSearchText.objects.bulk_create(
             [TicketSearchText(ticket=t, text=t.subject) for t in created])
+        SlaClock.objects.bulk_create([
+            SlaClock(ticket=t, kind="resolution", policy=policy, calendar_id=policy.calendar_id,
+                     status="running", target_seconds=86400, started_at=t.created_at,
+                     running_since=t.created_at, remaining_seconds=86400, due_at=t.sla_due_at,
+                     warn_at=t.sla_due_at - dt.timedelta(hours=1), breach_at=t.sla_due_at,
+                     updated_at=t.created_at)
+            for t in created if t.sla_due_at is not None])
 TicketNumber.objects.update_or_create(id=1, defaults={{"value": start + {count}}})
 from expediter.core.tasks import database_optimize
 database_optimize()  # what the worker's hourly job does
@@ -212,6 +225,34 @@ def main() -> None:
     )
     for i in range(50):
         cli(env, "user", "add", "--email", f"r{i}@bench.example", "--name", f"R {i}")
+    # A desk without an SLA would flatter creation: every ticket here starts two clocks.
+    cli(
+        env,
+        "calendar",
+        "add",
+        "--name",
+        "Office",
+        "--time-zone",
+        "Europe/Paris",
+        "--hours",
+        "mon-fri 08:00-18:00",
+        "--country",
+        "FR",
+    )
+    cli(
+        env,
+        "sla",
+        "policy",
+        "add",
+        "--name",
+        "Standard",
+        "--calendar",
+        "Office",
+        "--first-response",
+        "240",
+        "--resolution",
+        "1440",
+    )
     token = cli(env, "token", "create", "--email", "r0@bench.example")
     agent_token = cli(env, "token", "create", "--email", "agent@bench.example")
     port = free_port()

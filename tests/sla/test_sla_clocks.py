@@ -292,3 +292,39 @@ def test_the_demo_sla_is_a_paris_calendar_and_one_policy_per_priority(monday) ->
     view = ticket_sla_view(ticket.pk)
     assert view is not None and view.policy == "P1 standard"
     assert due(ticket.pk, "first_response") == after(30)
+
+
+def stored_due(ticket_id: int) -> dt.datetime | None:
+    return ticket_models.Ticket.objects.values_list("sla_due_at", flat=True).get(pk=ticket_id)
+
+
+def test_the_ticket_carries_its_earliest_running_due_time_for_the_queues(
+    per_priority, monday
+) -> None:
+    agent, ticket = make_agent(), make_ticket()  # P3: first response 4 h, resolution 24 h
+    assert ticket.sla_due_at == stored_due(ticket.pk) == after(240)
+    article_add(ticket_id=ticket.pk, author=agent, actor=agent, body="On it")
+    assert stored_due(ticket.pk) == after(1440)  # first response met: resolution leads
+    monday(60)
+    ticket_set_status(ticket_id=ticket.pk, status="waiting_requester", actor=agent)
+    assert stored_due(ticket.pk) is None  # paused: nothing runs, the ticket sorts last
+    monday(90)
+    ticket_set_status(ticket_id=ticket.pk, status="in_progress", actor=agent)
+    assert stored_due(ticket.pk) == after(1440 + 30)
+    ticket_set_status(ticket_id=ticket.pk, status="resolved", actor=agent)
+    assert stored_due(ticket.pk) is None
+
+
+def test_deleting_the_policy_clears_the_due_time_and_rebuilds_set_it_back(
+    per_priority, monday
+) -> None:
+    ticket = make_ticket()
+    policy_delete(policy_id=per_priority[3].pk)
+    assert stored_due(ticket.pk) is None
+    ticket_models.Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=after(-999))
+    policy_create(
+        spec=PolicySpec(
+            name="Back", calendar="Always", first_response_minutes=30, resolution_minutes=60
+        )
+    )
+    assert stored_due(ticket.pk) == after(30)  # replayed from the creation, not from now

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tests.factories import make_admin, make_agent, make_lead, make_ticket
 
 from expediter.sla.models import Calendar, Escalation, SlaPolicy
-from expediter.sla.selectors import order_by_urgency
+from expediter.sla.selectors import attach_sla_marks, order_by_urgency
 from expediter.sla.services import EscalationSpec, PolicySpec, policy_create
 from expediter.staff.models import Team
 from expediter.tickets.models import Ticket
@@ -157,12 +157,14 @@ def test_the_queue_puts_the_most_urgent_on_top_with_coloured_badges(per_priority
     monday(45)  # urgent is overdue; late is past its warning (49) soon, not yet
     ordered = list(order_by_urgency(Ticket.objects.all()))
     assert [t.subject for t in ordered] == ["urgent", "late", "relaxed", "paused"]
+    attach_sla_marks(ordered)
     badges = {t.subject: render("{% sla_badge ticket %}", ticket=t) for t in ordered}
     assert "sla-breached" in badges["urgent"] and "overdue" in badges["urgent"]
     assert "sla-ok" in badges["late"] and "due in" in badges["late"]
     assert "sla-paused" in badges["paused"]
     monday(50)
     warned = order_by_urgency(Ticket.objects.filter(pk=late.pk)).get()
+    attach_sla_marks([warned])
     assert "sla-warning" in render("{% sla_badge ticket %}", ticket=warned)
     assert "sla-ok" in render("{% sla_badge ticket %}", ticket=relaxed)  # without annotations
 

@@ -17,7 +17,7 @@ from expediter.tickets.services.catalogue import service_save
 
 pytestmark = pytest.mark.django_db
 
-QUEUE_QUERY_BOUND = 8
+QUEUE_QUERY_BOUND = 10  # session, user, teams, count, keys, rows, badges, filter choices
 
 
 def _numbers(html: str) -> list[int]:

@@ -95,6 +95,7 @@ def _database() -> dict[str, Any]:
     url = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'expediter.sqlite3'}"
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "expediter.core.sqlite"  # writers queue on a file lock
         config["OPTIONS"] = {
             # Several processes (server, workers, an MTA pipe) write at once:
             # WAL lets readers go on, IMMEDIATE takes the write lock up front

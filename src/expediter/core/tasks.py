@@ -16,7 +16,9 @@ def database_optimize() -> str:
     if connection.vendor != "sqlite":
         return "nothing to do"
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA analysis_limit=1000")
+        # A full pass: sampling (analysis_limit) sees one status value in the first
+        # thousand index entries and calls it selective, which ruins queue plans.
+        cursor.execute("PRAGMA analysis_limit=0")
         cursor.execute("PRAGMA optimize=0x10002")
     return "optimized"
 

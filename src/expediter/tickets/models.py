@@ -154,10 +154,16 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the SLA engine (the earliest due time among running clocks) so that
+    # queues sort by urgency through an index instead of per-row subqueries.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
+            models.Index(
+                fields=["sla_due_at", "priority", "created_at", "id"], name="ticket_urgency_idx"
+            ),
             models.Index(fields=["status", "priority", "created_at"], name="ticket_queue_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
             models.Index(fields=["team", "status"], name="ticket_team_idx"),

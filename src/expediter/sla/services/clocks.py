@@ -66,13 +66,29 @@ _STORED_FIELDS = (
 
 def on_ticket_event(*, ticket: Ticket, event: TicketEvent, **_: Any) -> None:
     """Listener of ``ticket.event``, inside the write's transaction."""
-    if event.verb in RETARGET_VERBS:
+    if event.verb == "created":
+        _start_clocks(ticket, event)
+    elif event.verb in RETARGET_VERBS:
         sla_recompute(ticket=ticket)
+
+
+def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
+    """A new ticket's clocks: its whole history is the event in hand and nothing is stored.
+
+    The same replay as :func:`sla_recompute`, without reading back what this
+    transaction has just written (creation is the hot path of every channel).
+    """
+    history = {ticket.pk: [HistoryEvent(at=created.at, verb=created.verb, changes=created.changes)]}
+    due = _rebuild_rows(
+        [_row_of_ticket(ticket)], PolicyCatalogue(), clock.now(), known_history=history
+    )
+    ticket.sla_due_at = due[ticket.pk]
 
 
 def sla_recompute(*, ticket: Ticket) -> None:
     """Replay one ticket's history and store its clocks (from its in-memory state)."""
-    _rebuild_rows([_row_of_ticket(ticket)], PolicyCatalogue(), clock.now())
+    due = _rebuild_rows([_row_of_ticket(ticket)], PolicyCatalogue(), clock.now())
+    ticket.sla_due_at = due[ticket.pk]
 
 
 def sla_rebuild(*, ticket_ids: Iterable[int]) -> int:
@@ -80,10 +96,17 @@ def sla_rebuild(*, ticket_ids: Iterable[int]) -> int:
     catalogue, now, done = PolicyCatalogue(), clock.now(), 0
     for chunk in _chunks(sorted(set(ticket_ids)), CHUNK_SIZE):
         rows = [
-            _TicketRow(pk=pk, team_id=team, facts=TicketFacts(priority, service, org, kind))
-            for pk, team, priority, service, org, kind in Ticket.objects.filter(
+            _TicketRow(
+                pk=pk,
+                team_id=team,
+                facts=TicketFacts(priority, service, org, kind),
+                sla_due_at=due_at,
+            )
+            for pk, team, priority, service, org, kind, due_at in Ticket.objects.filter(
                 pk__in=chunk
-            ).values_list("pk", "team_id", "priority", "service_id", "organisation_id", "type")
+            ).values_list(
+                "pk", "team_id", "priority", "service_id", "organisation_id", "type", "sla_due_at"
+            )
         ]
         _rebuild_rows(rows, catalogue, now)
         done += len(rows)
@@ -203,19 +226,41 @@ class _TicketRow:
     pk: int
     team_id: int | None
     facts: TicketFacts
+    sla_due_at: dt.datetime | None  # as stored on the ticket before the replay
 
 
 def _row_of_ticket(ticket: Ticket) -> _TicketRow:
-    return _TicketRow(pk=ticket.pk, team_id=ticket.team_id, facts=ticket_facts(ticket))
+    return _TicketRow(
+        pk=ticket.pk,
+        team_id=ticket.team_id,
+        facts=ticket_facts(ticket),
+        sla_due_at=ticket.sla_due_at,
+    )
 
 
-def _rebuild_rows(rows: Sequence[_TicketRow], catalogue: PolicyCatalogue, now: dt.datetime) -> None:
-    """Replay each ticket and bring its stored clocks in line, in a few bulk queries."""
+def _rebuild_rows(
+    rows: Sequence[_TicketRow],
+    catalogue: PolicyCatalogue,
+    now: dt.datetime,
+    *,
+    known_history: dict[int, list[HistoryEvent]] | None = None,
+) -> dict[int, dt.datetime | None]:
+    """Replay each ticket and bring its stored clocks in line, in a few bulk queries.
+
+    ``known_history`` is given for brand-new tickets only: their history is
+    known and they have no stored clock yet. Returns each ticket's earliest
+    running due time, also stored on the ticket (``Ticket.sla_due_at``) for
+    the queues' index.
+    """
     ids = [row.pk for row in rows]
-    existing = {(c.ticket_id, c.kind): c for c in SlaClock.objects.filter(ticket_id__in=ids)}
+    due = dict.fromkeys(ids)
     chosen = {row.pk: catalogue.policy_for(row.facts) for row in rows}
     covered = [row.pk for row in rows if chosen[row.pk] is not None]
-    history = history_events(covered) if covered else {}
+    if known_history is not None:
+        existing, history = {}, known_history
+    else:
+        existing = _stored_clocks(ids)
+        history = history_events(covered) if covered else {}
     created: list[SlaClock] = []
     changed: list[SlaClock] = []
     kept: set[tuple[int, str]] = set()
@@ -235,6 +280,7 @@ def _rebuild_rows(rows: Sequence[_TicketRow], catalogue: PolicyCatalogue, now: d
             # must still go through, so the ticket goes without clocks and it is said.
             logger.exception("SLA clocks of ticket %s cannot be computed", row.pk)
             continue
+        due[row.pk] = _earliest_running_due(state.clocks)
         for replayed in state.clocks:
             key = (row.pk, str(replayed.kind))
             kept.add(key)
@@ -256,6 +302,28 @@ def _rebuild_rows(rows: Sequence[_TicketRow], catalogue: PolicyCatalogue, now: d
         SlaClock.objects.bulk_create(created)
     if changed:
         SlaClock.objects.bulk_update(changed, [*_STORED_FIELDS, "updated_at"])
+    _store_due_times(rows, due)
+    return due
+
+
+def _stored_clocks(ticket_ids: Sequence[int]) -> dict[tuple[int, str], SlaClock]:
+    return {(c.ticket_id, c.kind): c for c in SlaClock.objects.filter(ticket_id__in=ticket_ids)}
+
+
+def _store_due_times(rows: Sequence[_TicketRow], due: dict[int, dt.datetime | None]) -> None:
+    """Write ``Ticket.sla_due_at`` where the replay moved it."""
+    moved = [row.pk for row in rows if due[row.pk] != row.sla_due_at]
+    if len(moved) == 1:
+        Ticket.objects.filter(pk=moved[0]).update(sla_due_at=due[moved[0]])
+    elif moved:
+        Ticket.objects.bulk_update(
+            [Ticket(pk=pk, sla_due_at=due[pk]) for pk in moved], ["sla_due_at"]
+        )
+
+
+def _earliest_running_due(clocks: Iterable[Clock]) -> dt.datetime | None:
+    running = [c.due_at for c in clocks if c.status == ClockStatus.RUNNING and c.due_at]
+    return min(running, default=None)
 
 
 def _stored_values(

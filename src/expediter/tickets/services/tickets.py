@@ -54,7 +54,8 @@ def _allocate_number() -> int:
 
 
 def matrix_priority(impact: int, urgency: int) -> int:
-    overrides = {(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()}
+    rules = PriorityRule.objects.order_by().values_list("impact", "urgency", "priority")
+    overrides = {(impact_, urgency_): priority for impact_, urgency_, priority in rules}
     return priority_for(impact, urgency, overrides)
 
 

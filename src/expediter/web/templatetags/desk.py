@@ -7,6 +7,7 @@ learns about colours or CSS classes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from expediter.tickets.models import Channel, LinkKind, Status, TicketEvent
 
@@ -116,6 +117,12 @@ def status_label(status: str) -> str:
 
 @register.filter
 def status_badge(status: str) -> SafeString:
+    return _status_badge(status, get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _status_badge(status: str, language: str) -> SafeString:
+    """Built once per status and language: queues show fifty of them per page."""
     return format_html(
         '<span class="badge status status-{}">{}</span>', status, status_label(status)
     )
@@ -130,6 +137,11 @@ def priority_label(priority: int | None) -> str:
 
 @register.filter
 def priority_badge(priority: int) -> SafeString:
+    return _priority_badge(priority, get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _priority_badge(priority: int, language: str) -> SafeString:
     return format_html(
         '<span class="badge prio prio-{}">{}</span>', priority, priority_label(priority)
     )

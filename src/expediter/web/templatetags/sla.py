@@ -125,7 +125,7 @@ def sla_badge(ticket: Any) -> SafeString:
         return _badge(state, _("due in %(time)s") % {"time": timeuntil(due, now)}, due)
     if getattr(ticket, "sla_paused", False):
         return _badge("paused", str(STATE_LABELS["paused"]), None)
-    return format_html("")
+    return SafeString("")
 
 
 @register.filter
@@ -164,7 +164,7 @@ def _badge_from_view(ticket: Any, now: dt.datetime) -> SafeString:
     view = ticket_sla_view(ticket.pk, now=now)
     urgent = view.most_urgent if view is not None else None
     if urgent is None:
-        return format_html("")
+        return SafeString("")
     display = clock_display(urgent)
     return _badge(display.state, display.state_label, urgent.due_at)
 

@@ -1,25 +1,26 @@
 """The agent's queues: what to work on next.
 
 A list page costs the same number of queries whatever its length: the
-selector joins what the rows show, and the paginator adds one COUNT.
+count, the page's keys in queue order, the page's rows with what they show
+joined, and their SLA badges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
 
-from expediter.sla.selectors import annotate_next_due, order_by_urgency
+from expediter.sla.selectors import attach_sla_marks, order_by_urgency
 from expediter.staff.models import User
 from expediter.staff.selectors import team_ids_of
 from expediter.tickets.selectors import TicketFilters, ticket_list_visible_to
 from expediter.web.forms.queues import QueueFilterForm
+from expediter.web.paging import page_by_keys
 from expediter.web.views._support import agent_required, current_user, is_htmx
 
 PAGE_SIZE = 50
@@ -49,11 +50,9 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     tickets = ticket_list_visible_to(user=user, filters=form.filters(QUEUE_FILTERS[name](user)))
     ordering = form.ordering()
-    if ordering:
-        tickets = annotate_next_due(tickets).order_by(*ordering)
-    else:
-        tickets = order_by_urgency(tickets)
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = tickets.order_by(*ordering) if ordering else order_by_urgency(tickets)
+    page = page_by_keys(tickets, request.GET.get("page"), PAGE_SIZE)
+    attach_sla_marks(page.object_list)
     context = {
         "queue": name,
         "queues": QUEUE_TITLES,

@@ -1,0 +1,73 @@
+"""SQLite with a queue for writers: transactions wait on a file lock, not on sleeps.
+
+Several processes write to one SQLite file (the server's threads, workers, an
+MTA pipe). SQLite lets one write transaction run at a time, and a writer that
+finds the database busy polls it from its busy handler, sleeping 1, 2, 5, 10,
+... up to 100 ms between tries. Under concurrent writes those sleeps, not the
+work, set the pace: eight clients created tickets no faster than one.
+
+Here every transaction opened by ``transaction.atomic`` first takes an
+exclusive ``flock`` on ``<database>.writers``, then ``BEGIN IMMEDIATE``, and
+lets it go at commit or rollback. The kernel hands the lock to the next
+waiter the moment it is released. Writes outside ``atomic`` (autocommit
+statements) still rely on SQLite's own lock and busy timeout, so correctness
+never depends on this file: it only orders the queue.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer_lock_fd: int | None = None
+        self._writer_lock_held = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._take_writer_lock()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release_writer_lock()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._release_writer_lock()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._release_writer_lock()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            self._release_writer_lock()
+            if self._writer_lock_fd is not None:
+                os.close(self._writer_lock_fd)
+                self._writer_lock_fd = None
+
+    def _take_writer_lock(self) -> None:
+        if self._writer_lock_held or self.is_in_memory_db():
+            return
+        if self._writer_lock_fd is None:
+            path = f"{self.settings_dict['NAME']}.writers"
+            self._writer_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._writer_lock_fd, fcntl.LOCK_EX)
+        self._writer_lock_held = True
+
+    def _release_writer_lock(self) -> None:
+        if self._writer_lock_held and self._writer_lock_fd is not None:
+            fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
+        self._writer_lock_held = False
