@@ -10,6 +10,21 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache.
+
+    Tokens kept there (such as the SLA catalogue's) describe a database that
+    the previous test rolled back.
+    """
+    from django.conf import settings
+
+    if settings.configured:
+        from django.core.cache import cache
+
+        cache.clear()
+
+
 @pytest.fixture
 def at() -> Iterator[Any]:
     """``at(datetime)`` moves the clock; released after the test."""

@@ -328,3 +328,31 @@ def test_deleting_the_policy_clears_the_due_time_and_rebuilds_set_it_back(
         )
     )
     assert stored_due(ticket.pk) == after(30)  # replayed from the creation, not from now
+
+
+def test_the_catalogue_is_read_once_until_a_policy_or_calendar_changes(
+    per_priority, monday, django_assert_num_queries
+) -> None:
+    from expediter.sla.services.clocks import _confirm_catalogue, policy_catalogue
+
+    _confirm_catalogue()  # what the commit of the fixtures' writes does outside a test
+    first = policy_catalogue()
+    with django_assert_num_queries(0):
+        assert policy_catalogue() is first
+    policy_update(
+        policy_id=per_priority[4].pk,
+        spec=PolicySpec(
+            name="P4",
+            calendar="Always",
+            priority=4,
+            first_response_minutes=5,
+            resolution_minutes=10,
+        ),
+    )
+    changed = policy_catalogue()
+    assert changed is not first
+    assert changed.policies[per_priority[4].pk].first_response_minutes == 5
+    _confirm_catalogue()
+    assert policy_catalogue() is not changed  # read again once the change is committed
+    confirmed = policy_catalogue()
+    assert policy_catalogue() is confirmed

@@ -17,7 +17,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """ISO 8601 in the desk's zone, with its offset, to the second."""
     if value is None:
         return None
-    return timezone.localtime(value).replace(microsecond=0).isoformat()
+    desk_zone = timezone.get_default_timezone()  # cached; localtime() asks a context var
+    return value.astimezone(desk_zone).replace(microsecond=0).isoformat()
 
 
 def person(user: User | None, *, with_email: bool = False) -> dict[str, Any] | None:

@@ -7,8 +7,9 @@ clocks of a page of tickets cost one query whatever the page's length.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
@@ -16,7 +17,7 @@ from expediter.core import clock
 from expediter.core.errors import NotFound
 from expediter.sla.calc import BusinessCalendar, business_seconds_between
 from expediter.sla.models import Calendar, ClockStatusChoices, SlaClock, SlaPolicy
-from expediter.sla.services.clocks import business_calendar
+from expediter.sla.services.clocks import business_calendar, policy_catalogue
 from expediter.tickets.models import Ticket
 
 LIVE_STATUSES = (ClockStatusChoices.RUNNING, ClockStatusChoices.PAUSED)
@@ -83,19 +84,40 @@ class TicketSla:
 def ticket_sla_views(
     ticket_ids: Sequence[int], *, now: dt.datetime | None = None
 ) -> dict[int, TicketSla]:
-    """The clocks of these tickets, one query; tickets no policy covers are absent."""
+    """The clocks of these tickets, one query; tickets no policy covers are absent.
+
+    Policies and calendars come from the cached catalogue (a clock left by a
+    policy deactivated since is looked up), not from a join per clock row.
+    """
     if not ticket_ids:
         return {}
     moment = now or clock.now()
-    rows = (
-        SlaClock.objects.filter(ticket_id__in=list(ticket_ids))
-        .select_related("policy", "calendar")
-        .order_by("ticket_id", "kind")
-    )
+    rows = list(SlaClock.objects.filter(ticket_id__in=list(ticket_ids)))
+    if not rows:
+        return {}
+    catalogue = policy_catalogue()
+    policies = _known_or_loaded(SlaPolicy, catalogue.policies, {r.policy_id for r in rows})
+    calendars = _known_or_loaded(Calendar, catalogue.calendars, {r.calendar_id for r in rows})
     grouped: dict[int, list[SlaClock]] = {}
     for row in rows:
         grouped.setdefault(row.ticket_id, []).append(row)
-    return {ticket_id: _ticket_sla(found, moment) for ticket_id, found in grouped.items()}
+    return {
+        ticket_id: _ticket_sla(found, moment, policies, calendars)
+        for ticket_id, found in grouped.items()
+    }
+
+
+ModelT = TypeVar("ModelT", SlaPolicy, Calendar)
+
+
+def _known_or_loaded(
+    model: type[ModelT], known: Mapping[int, ModelT], wanted: set[int]
+) -> dict[int, ModelT]:
+    found = {pk: known[pk] for pk in wanted if pk in known}
+    missing = wanted - found.keys()
+    if missing:
+        found.update(model.objects.in_bulk(missing))
+    return found
 
 
 def ticket_sla_view(ticket_id: int, *, now: dt.datetime | None = None) -> TicketSla | None:
@@ -131,9 +153,7 @@ def order_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     queue of 100,000 tickets costs no per-row subquery; rows to display get
     their badges from :func:`attach_sla_marks`.
     """
-    return queryset.order_by(
-        F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "pk"
-    )
+    return queryset.order_by(F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "pk")
 
 
 def attach_sla_marks(tickets: Sequence[Ticket]) -> None:
@@ -147,12 +167,9 @@ def attach_sla_marks(tickets: Sequence[Ticket]) -> None:
     if not tickets:
         return
     ids = [ticket.pk for ticket in tickets]
-    marks = {
-        pk: rest
-        for pk, *rest in annotate_next_due(Ticket.objects.filter(pk__in=ids))
-        .order_by()
-        .values_list("pk", "sla_due", "sla_warn_at", "sla_breach_at", "sla_paused")
-    }
+    annotated = annotate_next_due(Ticket.objects.filter(pk__in=ids)).order_by()
+    columns = ("pk", "sla_due", "sla_warn_at", "sla_breach_at", "sla_paused")
+    marks = {pk: rest for pk, *rest in annotated.values_list(*columns)}
     for ticket in tickets:
         due, warn_at, breach_at, paused = marks.get(ticket.pk, (None, None, None, False))
         ticket.sla_due = due  # type: ignore[attr-defined]
@@ -161,16 +178,26 @@ def attach_sla_marks(tickets: Sequence[Ticket]) -> None:
         ticket.sla_paused = paused  # type: ignore[attr-defined]
 
 
-def _ticket_sla(rows: list[SlaClock], now: dt.datetime) -> TicketSla:
+def _ticket_sla(
+    rows: list[SlaClock],
+    now: dt.datetime,
+    policies: Mapping[int, SlaPolicy],
+    calendars: Mapping[int, Calendar],
+) -> TicketSla:
     first = rows[0]
-    business = business_calendar(first.calendar)
-    views = tuple(_clock_view(row, now, business) for row in rows)
+    calendar = calendars[first.calendar_id]
+    business = business_calendar(calendar)
+    views = tuple(_clock_view(row, now, business) for row in sorted(rows, key=_by_kind))
     return TicketSla(
-        policy=first.policy.name,
-        calendar=first.calendar.name,
-        time_zone=first.calendar.time_zone,
+        policy=policies[first.policy_id].name,
+        calendar=calendar.name,
+        time_zone=calendar.time_zone,
         clocks=views,
     )
+
+
+def _by_kind(row: SlaClock) -> str:
+    return row.kind
 
 
 def _clock_view(row: SlaClock, now: dt.datetime, business: BusinessCalendar) -> ClockView:

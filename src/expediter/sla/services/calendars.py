@@ -14,7 +14,7 @@ from expediter.core.errors import Conflict, InvalidInput, NotFound
 from expediter.schedules.hours import DAY_NAMES, HoursSpecError, Range, WeeklyHours, parse_hours
 from expediter.sla.calc import add_business_time, calendar_from_spec
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock
-from expediter.sla.services.clocks import business_calendar, sla_rebuild_open
+from expediter.sla.services.clocks import business_calendar, catalogue_changed, sla_rebuild_open
 from expediter.staff.models import Organisation, Team
 from expediter.tickets.models import Ticket
 
@@ -79,6 +79,7 @@ def calendar_create(*, spec: CalendarSpec) -> Calendar:
     fields = _checked_fields(spec)
     now = clock.now()
     calendar = Calendar.objects.create(name=name, created_at=now, updated_at=now, **fields)
+    catalogue_changed()
     _set_owners(calendar, spec)
     return calendar
 
@@ -94,6 +95,7 @@ def calendar_update(*, calendar_id: int, spec: CalendarSpec) -> Calendar:
         setattr(calendar, field, value)
     calendar.updated_at = clock.now()
     calendar.save()
+    catalogue_changed()
     _set_owners(calendar, spec)
     sla_rebuild_open(ticket_ids=SlaClock.objects.filter(calendar=calendar).values("ticket_id"))
     return calendar
@@ -108,6 +110,7 @@ def calendar_delete(*, calendar_id: int) -> None:
         raise Conflict(f"the calendar is used by the policies {', '.join(names)}")
     affected = list(SlaClock.objects.filter(calendar=calendar).values_list("ticket_id", flat=True))
     calendar.delete()
+    catalogue_changed()
     sla_rebuild_open(ticket_ids=affected)
 
 
@@ -129,6 +132,7 @@ def calendar_assign(
         if calendar is None:
             raise InvalidInput(f"no calendar {calendar_id}", field="calendar")
         CalendarAssignment.objects.update_or_create(defaults={"calendar": calendar}, **owner)
+    catalogue_changed()
     sla_rebuild_open(ticket_ids=Ticket.objects.filter(**owner).values("pk"))
 
 
@@ -275,6 +279,7 @@ def _replace_owners(
             assignment.calendar = calendar
             assignment.save(update_fields=["calendar"])
         touched.append(owner.pk)
+    catalogue_changed()
     sla_rebuild_open(
         ticket_ids=Ticket.objects.filter(**{f"{owner_field}_id__in": touched}).values("pk")
     )

@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from expediter.core import clock
@@ -80,20 +83,20 @@ def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
     """
     history = {ticket.pk: [HistoryEvent(at=created.at, verb=created.verb, changes=created.changes)]}
     due = _rebuild_rows(
-        [_row_of_ticket(ticket)], PolicyCatalogue(), clock.now(), known_history=history
+        [_row_of_ticket(ticket)], policy_catalogue(), clock.now(), known_history=history
     )
     ticket.sla_due_at = due[ticket.pk]
 
 
 def sla_recompute(*, ticket: Ticket) -> None:
     """Replay one ticket's history and store its clocks (from its in-memory state)."""
-    due = _rebuild_rows([_row_of_ticket(ticket)], PolicyCatalogue(), clock.now())
+    due = _rebuild_rows([_row_of_ticket(ticket)], policy_catalogue(), clock.now())
     ticket.sla_due_at = due[ticket.pk]
 
 
 def sla_rebuild(*, ticket_ids: Iterable[int]) -> int:
     """Replay and store the clocks of these tickets; returns how many were replayed."""
-    catalogue, now, done = PolicyCatalogue(), clock.now(), 0
+    catalogue, now, done = policy_catalogue(), clock.now(), 0
     for chunk in _chunks(sorted(set(ticket_ids)), CHUNK_SIZE):
         rows = [
             _TicketRow(
@@ -191,7 +194,7 @@ def history_events(ticket_ids: Sequence[int]) -> dict[int, list[HistoryEvent]]:
 
 
 class PolicyCatalogue:
-    """Active policies and calendar assignments, loaded once per recompute or rebuild."""
+    """Active policies and calendar assignments (see :func:`policy_catalogue`)."""
 
     def __init__(self) -> None:
         policies = SlaPolicy.objects.filter(is_active=True).select_related("calendar")
@@ -206,6 +209,14 @@ class PolicyCatalogue:
                 if assignment.organisation_id is not None:
                     self.organisation_calendars[assignment.organisation_id] = assignment.calendar
 
+    @functools.cached_property
+    def calendars(self) -> dict[int, Calendar]:
+        """Every calendar the active policies and the assignments use, by id."""
+        found = {policy.calendar_id: policy.calendar for policy in self.policies.values()}
+        for calendar in (*self.team_calendars.values(), *self.organisation_calendars.values()):
+            found[calendar.pk] = calendar
+        return found
+
     def policy_for(self, facts: TicketFacts) -> SlaPolicy | None:
         best = best_policy(self.criteria, facts)
         return None if best is None else self.policies[best.policy_id]
@@ -219,6 +230,53 @@ class PolicyCatalogue:
         if team_id is not None and team_id in self.team_calendars:
             return self.team_calendars[team_id]
         return policy.calendar
+
+
+_CATALOGUE_TOKEN = "expediter.sla.catalogue"
+_memo: tuple[str, PolicyCatalogue] | None = None
+_unconfirmed_token: str | None = None
+
+
+def policy_catalogue() -> PolicyCatalogue:
+    """The active policies and calendars, read from the database once per change.
+
+    Every ticket write replays its clocks against the catalogue, so reading it
+    each time cost as much as the rest of a ticket's creation. Processes share
+    a token in the cache that :func:`catalogue_changed` replaces on every
+    change; a process keeps its catalogue while the token stays the same.
+    The token is read *before* the rows, so a change committed meanwhile is
+    never kept under the token that follows it.
+    """
+    global _memo
+    token = cache.get(_CATALOGUE_TOKEN)
+    if token is None:
+        cache.add(_CATALOGUE_TOKEN, uuid.uuid4().hex, timeout=None)
+        token = cache.get(_CATALOGUE_TOKEN)
+    memo = _memo
+    if memo is not None and token is not None and memo[0] == token:
+        return memo[1]
+    catalogue = PolicyCatalogue()
+    if token is not None and token != _unconfirmed_token:
+        _memo = (token, catalogue)
+    return catalogue
+
+
+def catalogue_changed() -> None:
+    """Called by every service that changes policies, calendars or their assignments.
+
+    The token changes at once, so that the rebuild that follows in the same
+    transaction sees the change, and again after the commit. A catalogue read
+    in between (which may yet be rolled back) is never kept.
+    """
+    global _unconfirmed_token, _memo
+    _unconfirmed_token = uuid.uuid4().hex
+    _memo = None
+    cache.set(_CATALOGUE_TOKEN, _unconfirmed_token, timeout=None)
+    transaction.on_commit(_confirm_catalogue)
+
+
+def _confirm_catalogue() -> None:
+    cache.set(_CATALOGUE_TOKEN, uuid.uuid4().hex, timeout=None)
 
 
 @dataclass(frozen=True)

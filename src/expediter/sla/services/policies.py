@@ -18,7 +18,7 @@ from expediter.sla.models import (
     SlaPolicy,
 )
 from expediter.sla.services.calendars import calendar_by_name
-from expediter.sla.services.clocks import sla_rebuild_open
+from expediter.sla.services.clocks import catalogue_changed, sla_rebuild_open
 from expediter.staff.models import STAFF_ROLES, Organisation, User
 from expediter.staff.services import organisation_get_or_create
 from expediter.tickets.models import OPEN_STATUSES, Service, Ticket, TicketType
@@ -75,6 +75,7 @@ def policy_create(
     policy = SlaPolicy(name=name, created_at=clock.now(), **_checked_fields(spec))
     policy.save()
     _store_escalations(policy, escalations)
+    catalogue_changed()
     _rebuild_all_open()
     return policy
 
@@ -97,6 +98,7 @@ def policy_update(
     if escalations is not None:
         policy.escalations.all().delete()
         _store_escalations(policy, escalations)
+    catalogue_changed()
     _rebuild_all_open()
     return policy
 
@@ -109,6 +111,7 @@ def policy_delete(*, policy_id: int) -> None:
         raise NotFound(f"policy {policy_id} not found")
     affected = list(SlaClock.objects.filter(policy=policy).values_list("ticket_id", flat=True))
     policy.delete()
+    catalogue_changed()
     sla_rebuild_open(ticket_ids=affected)
 
 

@@ -52,7 +52,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     ordering = form.ordering()
     tickets = tickets.order_by(*ordering) if ordering else order_by_urgency(tickets)
     page = page_by_keys(tickets, request.GET.get("page"), PAGE_SIZE)
-    attach_sla_marks(page.object_list)
+    attach_sla_marks(list(page.object_list))
     context = {
         "queue": name,
         "queues": QUEUE_TITLES,
