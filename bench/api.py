@@ -118,31 +118,54 @@ class Client:
         return response.status, response.read()
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in kB."""
-    total = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(x.split()[1] for x in status.splitlines() if x.startswith("VmRSS")))
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids.extend(int(c) for c in children)
-        except (FileNotFoundError, StopIteration, ProcessLookupError):
+        except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+        found.append(current)
+        pending.extend(int(child) for child in children)
+    return found
+
+
+def _field_kb(path: str, name: str) -> int:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of the process tree in kB.
+
+    RSS counts the pages the gunicorn workers share with their master (the
+    application loaded before the fork) once per process; PSS splits each
+    shared page between the processes that map it, so it adds up to what the
+    tree really occupies.
+    """
+    pids = _tree(pid)
+    rss = sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
+    pss = sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+    return rss, pss
 
 
 class RssWatcher(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0, True
+        self.pid, self.peak, self.peak_pss, self.running = pid, 0, 0, True
 
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, tree_rss_kb(self.pid))
-            time.sleep(0.05)
+            rss, pss = tree_memory_kb(self.pid)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+            time.sleep(0.2)
 
 
 def create_rate(port: int, token: str, clients: int, per_client: int) -> float:
@@ -296,7 +319,10 @@ def main() -> None:
                 print(f"agent queue page {path}: p50 {page[0]:.1f} ms  p95 {page[1]:.1f} ms")
             else:
                 print(f"agent queue page {path}: HTTP {status}")
-        print(f"peak RSS of expediter serve (all processes): {watcher.peak / 1024:.0f} MB")
+        print(
+            f"peak memory of expediter serve (master and workers): "
+            f"RSS sum {watcher.peak / 1024:.0f} MB, PSS sum {watcher.peak_pss / 1024:.0f} MB"
+        )
     finally:
         watcher.running = False
         server.terminate()
