@@ -11,8 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
-from expediter.core.errors import NotFound
+from expediter.core.errors import InvalidInput, NotFound
 from expediter.staff.models import Role, User
 from expediter.tickets.models import (
     ACTIVE_STATUSES,
@@ -21,6 +22,7 @@ from expediter.tickets.models import (
     Attachment,
     Ticket,
     TicketEvent,
+    TicketLink,
     Worklog,
 )
 from expediter.tickets.search import search_filter
@@ -227,3 +229,47 @@ def qualified_agents(*, ticket: Ticket) -> list[QualifiedAgent]:
         for a in agents
         if all(levels[a.pk].get(name, 0) >= minimum for name, minimum in required.items())
     ]
+
+
+@dataclass(frozen=True)
+class LinkedTicket:
+    kind: str
+    outgoing: bool
+    ticket: Ticket
+
+
+def linked_tickets(*, user: User, ticket: Ticket) -> list[LinkedTicket]:
+    """Links of ``ticket`` whose other end ``user`` may see, for the ticket page.
+
+    The numbers of hidden tickets still show in the timeline, but neither
+    their subject nor a link to them does.
+    """
+    visible = ticket_visible_queryset(user)
+    links = (
+        TicketLink.objects.filter(
+            Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible)
+        )
+        .select_related("source", "target")
+        .order_by("created_at", "id")
+    )
+    return [
+        LinkedTicket(
+            kind=link.kind,
+            outgoing=link.source_id == ticket.pk,
+            ticket=link.target if link.source_id == ticket.pk else link.source,
+        )
+        for link in links
+    ]
+
+
+def visible_ticket_id(*, user: User, number: int) -> int:
+    """The id of the ticket numbered ``number``, only if ``user`` may see it.
+
+    Forms name tickets by number, services take ids.
+    """
+    found = ticket_visible_queryset(user).filter(number=number).values_list("id", flat=True)
+    ticket_id = found.first()
+    if ticket_id is None:
+        # A form error about the number typed, not a 404 of the page it was typed on.
+        raise InvalidInput(_("No ticket #%(number)s.") % {"number": number}, field="number")
+    return int(ticket_id)

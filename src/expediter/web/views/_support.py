@@ -1,9 +1,4 @@
-"""What every page view shares: access gates, htmx answers, domain errors as form errors.
-
-It also holds two presentation-only reads (``linked_tickets`` and
-``visible_ticket_id``) that are narrowed through ``ticket_visible_queryset``
-so they can never show more than the visibility selector allows.
-"""
+"""What every page view shares: access gates, htmx answers, domain errors as form errors."""
 
 from __future__ import annotations
 
@@ -15,17 +10,14 @@ from typing import Any, TypeVar, cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from expediter.core.errors import DomainError, InvalidInput, NotFound
+from expediter.core.errors import DomainError, NotFound
 from expediter.staff import policies
 from expediter.staff.models import User
-from expediter.tickets.models import Ticket, TicketLink
-from expediter.tickets.selectors import ticket_visible_queryset
 
 T = TypeVar("T")
 View = Callable[..., HttpResponseBase]
@@ -144,47 +136,3 @@ def render_form_failure(
     response["HX-Retarget"] = f"#{failure.target_id}"
     response["HX-Reswap"] = "outerHTML"
     return response
-
-
-@dataclass(frozen=True)
-class LinkedTicket:
-    kind: str
-    outgoing: bool
-    ticket: Ticket
-
-
-def linked_tickets(*, user: User, ticket: Ticket) -> list[LinkedTicket]:
-    """Links of ``ticket`` whose other end ``user`` may see, for the ticket page.
-
-    Presentation-only: the numbers of hidden tickets still show in the
-    timeline, but neither their subject nor a link to them does.
-    """
-    visible = ticket_visible_queryset(user)
-    links = (
-        TicketLink.objects.filter(
-            Q(source=ticket, target__in=visible) | Q(target=ticket, source__in=visible)
-        )
-        .select_related("source", "target")
-        .order_by("created_at", "id")
-    )
-    return [
-        LinkedTicket(
-            kind=link.kind,
-            outgoing=link.source_id == ticket.pk,
-            ticket=link.target if link.source_id == ticket.pk else link.source,
-        )
-        for link in links
-    ]
-
-
-def visible_ticket_id(*, user: User, number: int) -> int:
-    """The id of the ticket numbered ``number``, only if ``user`` may see it.
-
-    Presentation-only: forms name tickets by number, services take ids.
-    """
-    found = ticket_visible_queryset(user).filter(number=number).values_list("id", flat=True)
-    ticket_id = found.first()
-    if ticket_id is None:
-        # A form error about the number typed, not a 404 of the page it was typed on.
-        raise InvalidInput(_("No ticket #%(number)s.") % {"number": number}, field="number")
-    return int(ticket_id)

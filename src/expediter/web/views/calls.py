@@ -15,13 +15,12 @@ from expediter.core.errors import InvalidInput
 from expediter.telephony import selectors as calls
 from expediter.telephony.services import call_log, call_mark_called_back
 from expediter.tickets.models import OPEN_STATUSES
-from expediter.tickets.selectors import ticket_visible_queryset
+from expediter.tickets.selectors import ticket_visible_queryset, visible_ticket_id
 from expediter.web.views._support import (
     agent_required,
     attempt,
     current_user,
     redirect_to,
-    visible_ticket_id,
 )
 
 

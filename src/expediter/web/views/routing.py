@@ -27,6 +27,7 @@ from expediter.routing.services import team_routing_settings_save
 from expediter.schedules.selectors import team_members
 from expediter.staff import policies
 from expediter.staff.models import Team, User
+from expediter.tickets.selectors import visible_ticket_id
 from expediter.tickets.services import ticket_assign
 from expediter.web.forms.ticket import AgentChoiceField
 from expediter.web.views._support import (
@@ -34,7 +35,6 @@ from expediter.web.views._support import (
     attempt,
     current_user,
     redirect_to,
-    visible_ticket_id,
 )
 
 BOARD_TEMPLATE = "web/routing/board.html"

@@ -24,6 +24,7 @@ from expediter.mail.selectors import reply_splits
 from expediter.tickets import selectors
 from expediter.tickets import services as tickets
 from expediter.tickets.models import Status, Ticket
+from expediter.tickets.selectors import linked_tickets, visible_ticket_id
 from expediter.web.downloads import attachment_response
 from expediter.web.forms.fields import as_new_attachments
 from expediter.web.forms.ticket import (
@@ -42,11 +43,9 @@ from expediter.web.views._support import (
     attempt,
     current_user,
     is_htmx,
-    linked_tickets,
     member_required,
     redirect_to,
     render_form_failure,
-    visible_ticket_id,
 )
 
 TEMPLATE = "web/ticket/detail.html"
