@@ -17,3 +17,8 @@ os.environ.setdefault("EXPEDITER_SECRET_KEY", "test-secret-key-not-for-productio
 from expediter.config.settings import *  # noqa: F403
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+if DATABASES["default"]["ENGINE"] == "expediter.core.sqlite":  # noqa: F405
+    # An in-memory database per test process, as for the stock SQLite engine
+    # (pytest-xdist's per-worker naming only recognises the stock engine's name).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405

@@ -39,5 +39,18 @@ def announce(topic: str, **payload: Any) -> None:
     """Run in-transaction listeners now and schedule after-commit ones."""
     for listener in _in_transaction.get(topic, ()):
         listener(**payload)
-    for listener in _after_commit.get(topic, ()):
-        transaction.on_commit(partial(listener, **payload))
+    after_commit = tuple(_after_commit.get(topic, ()))
+    if after_commit:
+        transaction.on_commit(partial(_run_together, after_commit, payload))
+
+
+def _run_together(listeners: tuple[Listener, ...], payload: dict[str, Any]) -> None:
+    """One announcement's after-commit listeners, in one short transaction of their own.
+
+    They write task rows; one transaction takes the write lock once for all
+    of them (on SQLite, in turn with the other writers) where separate
+    autocommit INSERTs would each wait for the lock on their own.
+    """
+    with transaction.atomic():
+        for listener in listeners:
+            listener(**payload)
