@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 
 from expediter.core import clock
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
@@ -64,14 +66,67 @@ def failing_addresses(addresses: Iterable[str]) -> set[str]:
 
 def address_mark_failing(*, address: str, inbound: InboundMessage | None) -> None:
     """Record a bounce for ``address`` (call inside the intake's transaction)."""
-    key = bare(address)
-    now = clock.now()
+    bounces = Bounces.first(at=clock.now(), inbound_id=inbound.pk if inbound else None)
+    _bounces_add(bare(address), bounces)
+
+
+@dataclass(frozen=True)
+class Bounces:
+    """Bounces of one address, counted in memory during a batch intake."""
+
+    first_at: dt.datetime
+    last_at: dt.datetime
+    count: int
+    last_inbound_id: int | None
+    recorded: bool = True  # the address may already have a record (else it had none)
+
+    @classmethod
+    def first(cls, *, at: dt.datetime, inbound_id: int | None, recorded: bool = True) -> Bounces:
+        return cls(first_at=at, last_at=at, count=1, last_inbound_id=inbound_id, recorded=recorded)
+
+    def again(self, *, at: dt.datetime, inbound_id: int) -> Bounces:
+        return replace(self, last_at=at, count=self.count + 1, last_inbound_id=inbound_id)
+
+
+def address_bounces_record(*, bounces: Mapping[str, Bounces]) -> None:
+    """Write the bounces a batch counted (call inside its transaction, keys bare).
+
+    The addresses that had no record get theirs in one INSERT; should one
+    appear meanwhile (another process), each is added to one by one.
+    """
+    new = {key: b for key, b in bounces.items() if not b.recorded}
+    try:
+        with transaction.atomic():
+            FailingAddress.objects.bulk_create(
+                FailingAddress(
+                    address=key,
+                    first_failed_at=b.first_at,
+                    last_failed_at=b.last_at,
+                    bounces=b.count,
+                    last_inbound_id=b.last_inbound_id,
+                )
+                for key, b in new.items()
+            )
+    except IntegrityError:
+        new = {}
+    for key, b in bounces.items():
+        if key not in new:
+            _bounces_add(key, b)
+
+
+def _bounces_add(key: str, bounces: Bounces) -> None:
     updated = FailingAddress.objects.filter(address=key).update(
-        bounces=F("bounces") + 1, last_failed_at=now, last_inbound=inbound
+        bounces=F("bounces") + bounces.count,
+        last_failed_at=bounces.last_at,
+        last_inbound_id=bounces.last_inbound_id,
     )
     if not updated:
         FailingAddress.objects.create(
-            address=key, first_failed_at=now, last_failed_at=now, last_inbound=inbound
+            address=key,
+            first_failed_at=bounces.first_at,
+            last_failed_at=bounces.last_at,
+            bounces=bounces.count,
+            last_inbound_id=bounces.last_inbound_id,
         )
 
 
@@ -86,7 +141,37 @@ def recent_auto_replies(address: str) -> int:
     return AutoReplyRecord.objects.filter(address=bare(address), at__gt=since).count()
 
 
-def auto_mail_block_reason(*, kind: str, recipients: Sequence[str]) -> str | None:
+def recent_auto_reply_counts(keys: Collection[str]) -> dict[str, int]:
+    """``recent_auto_replies`` for many bare addresses in one query (absent: none)."""
+    since = clock.now() - RATE_WINDOW
+    recent = AutoReplyRecord.objects.filter(address__in=list(keys), at__gt=since)
+    counts = recent.order_by().values("address").annotate(sent=Count("id"))
+    return dict(counts.values_list("address", "sent"))
+
+
+class AutoMailChecks:
+    """What the rules on automatic mail read: here one query per question.
+
+    Intake asks the same questions for a whole batch of messages and answers
+    them from memory (``expediter.mail.services.lookups.IntakeLookups``).
+    """
+
+    def failing(self, keys: Sequence[str]) -> set[str]:
+        return failing_addresses(keys)
+
+    def recent_auto_replies(self, key: str) -> int:
+        return recent_auto_replies(key)
+
+    def auto_replied(self, keys: Sequence[str]) -> None:
+        """An automatic reply to each of ``keys`` was recorded (the database counts it)."""
+
+
+DATABASE_CHECKS = AutoMailChecks()
+
+
+def auto_mail_block_reason(
+    *, kind: str, recipients: Sequence[str], checks: AutoMailChecks = DATABASE_CHECKS
+) -> str | None:
     """Why this automatic message must not be sent, or None when it may be."""
     keys = [bare(r) for r in recipients if r.strip()]
     if not keys:
@@ -94,21 +179,25 @@ def auto_mail_block_reason(*, kind: str, recipients: Sequence[str]) -> str | Non
     own = desk_addresses().intersection(keys)
     if own:
         return f"never mailed automatically to the desk's own address {sorted(own)[0]}"
-    failing = failing_addresses(keys)
+    failing = checks.failing(keys)
     if failing:
         return f"mail to {sorted(failing)[0]} bounced; automatic mail to it is stopped"
     if kind in RATE_LIMITED_KINDS:
         limit = auto_reply_limit()
         for key in keys:
-            if recent_auto_replies(key) >= limit:
+            if checks.recent_auto_replies(key) >= limit:
                 return f"rate limit: {limit} automatic replies to {key} within the last hour"
     return None
 
 
-def auto_reply_record(*, message: OutboundMessage) -> None:
+def auto_reply_record(
+    *, message: OutboundMessage, checks: AutoMailChecks = DATABASE_CHECKS
+) -> None:
     """Count an automatic reply against each recipient's rate limit."""
     if message.kind not in RATE_LIMITED_KINDS:
         return
+    keys = [bare(a) for a in message.to]
     AutoReplyRecord.objects.bulk_create(
-        AutoReplyRecord(address=bare(a), at=message.created_at, message=message) for a in message.to
+        AutoReplyRecord(address=key, at=message.created_at, message=message) for key in keys
     )
+    checks.auto_replied(keys)

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,7 +20,7 @@ from django.db.models import Q
 
 from expediter.core import clock
 from expediter.core.mailbackend import NoRelayConfigured
-from expediter.mail.addresses import auto_mail_block_reason, auto_reply_record
+from expediter.mail.addresses import AutoMailChecks, auto_mail_block_reason, auto_reply_record
 from expediter.mail.models import OutboundMessage, OutboundStatus
 from expediter.tickets.models import Article, Ticket
 
@@ -27,6 +28,21 @@ logger = logging.getLogger("expediter.mail")
 
 MAX_ATTEMPTS = 12  # about 34 hours of back-off in all
 STALE_SENDING = dt.timedelta(minutes=10)
+
+
+class OutboxContext(AutoMailChecks):
+    """How :func:`outbox_enqueue` checks automatic mail and hands messages to the sender.
+
+    By default each question is one query and each message gets its own send
+    task once the transaction commits. A batch intake answers from memory and
+    sends all its batch's messages with one task.
+    """
+
+    def send_after_commit(self, message_pk: int) -> None:
+        transaction.on_commit(partial(_enqueue_send, message_pk))
+
+
+DEFAULT_CONTEXT = OutboxContext()
 
 
 def new_message_id() -> str:
@@ -60,18 +76,22 @@ def outbox_enqueue(
     cc: Sequence[str] = (),
     calendar: bytes | None = None,
     calendar_method: str = "",
+    context: OutboxContext = DEFAULT_CONTEXT,
 ) -> OutboundMessage:
     """Store a message to send (call inside the caller's transaction); the worker sends it.
 
     Subjects of ticket mail carry ``[#number]``. The send is enqueued after
     commit, so a rolled-back change never mails anyone. An automatic message
     to a bouncing address, to the desk itself, or beyond the per-address
-    rate limit is kept as ``suppressed`` with the reason, and never sent.
+    rate limit is kept as ``suppressed`` with the reason, and never sent;
+    ``context`` answers those questions (from memory, during a batch intake).
     """
     now = clock.now()
     if ticket is not None:
         subject = subject_with_token(subject, ticket.number)
-    blocked = auto_mail_block_reason(kind=kind, recipients=list(to)) if auto else None
+    blocked = (
+        auto_mail_block_reason(kind=kind, recipients=list(to), checks=context) if auto else None
+    )
     message = OutboundMessage.objects.create(
         ticket=ticket,
         article=article,
@@ -96,8 +116,8 @@ def outbox_enqueue(
         logger.info("automatic %s mail to %s not sent: %s", kind, message.to, blocked)
         return message
     if auto:
-        auto_reply_record(message=message)
-    transaction.on_commit(lambda: _enqueue_send(message.pk))
+        auto_reply_record(message=message, checks=context)
+    context.send_after_commit(message.pk)
     return message
 
 
@@ -105,6 +125,14 @@ def _enqueue_send(message_pk: int) -> None:
     from expediter.mail.tasks import outbox_send
 
     outbox_send.enqueue(message_pk=message_pk)
+
+
+def enqueue_sends(message_pks: Sequence[int]) -> None:
+    """One task sends these messages (call after commit): what a batch intake queued."""
+    from expediter.mail.tasks import outbox_send_many
+
+    if message_pks:
+        outbox_send_many.enqueue(message_pks=list(message_pks))
 
 
 def _claim(message_pk: int) -> OutboundMessage | None:

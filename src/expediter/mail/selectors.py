@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
@@ -35,26 +35,62 @@ def unbracketed(message_id: str) -> str:
     return message_id.strip().lstrip("<").rstrip(">")
 
 
-def ticket_by_message_ids(message_ids: Sequence[str]) -> Ticket | None:
-    """The ticket of the nearest message (first in ``message_ids``) we sent or received."""
-    if not message_ids:
+# Message-IDs per query: far below every database's limit on bound parameters.
+IDS_PER_QUERY = 500
+THREAD_IDS_KEPT = 100  # a References header can be very long; the nearest ids decide
+
+
+def _chunks(values: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IDS_PER_QUERY):
+        yield ordered[start : start + IDS_PER_QUERY]
+
+
+def thread_candidates(message_ids: Sequence[str]) -> list[str]:
+    """The ids a message may thread by, nearest first, as stored (without brackets)."""
+    return list(dict.fromkeys(unbracketed(m) for m in message_ids if m.strip()))[:THREAD_IDS_KEPT]
+
+
+@dataclass
+class ThreadIndex:
+    """Which ticket each known Message-ID belongs to, sent or received (without brackets).
+
+    Looked up once for a whole batch of messages; the intake adds what it
+    records in the batch, so a reply threads to a ticket created just before it.
+    """
+
+    sent: dict[str, int] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
+
+    def ticket_id(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the nearest message (first in ``message_ids``); what we sent wins."""
+        for message_id in thread_candidates(message_ids):
+            found = self.sent.get(message_id, self.received.get(message_id))
+            if found is not None:
+                return found
         return None
-    wanted = list(dict.fromkeys(unbracketed(m) for m in message_ids if m.strip()))[:100]
-    found: dict[str, int] = {}
-    sent = OutboundMessage.objects.filter(
-        message_id__in=[bracketed(m) for m in wanted], ticket__isnull=False
-    ).values_list("message_id", "ticket_id")
-    for message_id, ticket_id in sent:
-        found.setdefault(unbracketed(message_id), ticket_id)
-    received = InboundMessage.objects.filter(
-        message_id__in=wanted, ticket__isnull=False
-    ).values_list("message_id", "ticket_id")
-    for message_id, ticket_id in received:
-        found.setdefault(message_id, ticket_id)
-    for message_id in wanted:
-        if message_id in found:
-            return followed_merges(Ticket.objects.filter(pk=found[message_id]).first())
-    return None
+
+
+def thread_index(*, message_ids: Collection[str]) -> ThreadIndex:
+    """The tickets of these Message-IDs (unbracketed): two queries per 500 ids."""
+    index = ThreadIndex()
+    for chunk in _chunks(message_ids):
+        sent = OutboundMessage.objects.filter(
+            message_id__in=[bracketed(m) for m in chunk], ticket__isnull=False
+        ).order_by("pk")
+        for message_id, ticket_id in sent.values_list("message_id", "ticket_id"):
+            index.sent.setdefault(unbracketed(message_id), ticket_id)
+        received = InboundMessage.objects.filter(message_id__in=chunk, ticket__isnull=False)
+        for message_id, ticket_id in received.order_by("pk").values_list("message_id", "ticket_id"):
+            index.received.setdefault(message_id, ticket_id)
+    return index
+
+
+def ticket_of_thread(ticket_id: int | None) -> Ticket | None:
+    """The ticket a thread leads to, past merges."""
+    if ticket_id is None:
+        return None
+    return followed_merges(Ticket.objects.filter(pk=ticket_id).first())
 
 
 def followed_merges(ticket: Ticket | None) -> Ticket | None:
@@ -66,21 +102,30 @@ def followed_merges(ticket: Ticket | None) -> Ticket | None:
     return ticket
 
 
-def is_own_message_id(message_id: str | None) -> bool:
-    return (
-        bool(message_id)
-        and OutboundMessage.objects.filter(message_id=bracketed(message_id or "")).exists()
-    )
+def own_message_ids(*, message_ids: Collection[str]) -> set[str]:
+    """Which of these Message-IDs (unbracketed) the desk sent itself."""
+    own: set[str] = set()
+    for chunk in _chunks(message_ids):
+        asked: dict[str, list[str]] = {}
+        for message_id in chunk:
+            asked.setdefault(bracketed(message_id), []).append(message_id)
+        sent = OutboundMessage.objects.filter(message_id__in=list(asked))
+        for found in sent.values_list("message_id", flat=True):
+            own.update(asked[found])
+    return own
 
 
-def inbound_duplicate_of(*, message_id: str | None, exclude_pk: int) -> InboundMessage | None:
-    """An earlier copy of the same message (same Message-ID) that was processed."""
-    if not message_id:
-        return None
-    done = [InboundStatus.CREATED, InboundStatus.APPENDED, InboundStatus.IGNORED]
-    copies = InboundMessage.objects.filter(message_id=message_id, status__in=done)
-    # Any earlier copy will do; no ORDER BY, so the Message-ID index answers alone.
-    return copies.exclude(pk=exclude_pk).order_by().only("pk").first()
+PROCESSED = (InboundStatus.CREATED, InboundStatus.APPENDED, InboundStatus.IGNORED)
+
+
+def inbound_processed_copies(*, message_ids: Collection[str]) -> dict[str, int]:
+    """The first processed message received with each of these Message-IDs."""
+    first: dict[str, int] = {}
+    for chunk in _chunks(message_ids):
+        copies = InboundMessage.objects.filter(message_id__in=chunk, status__in=PROCESSED)
+        for message_id, pk in copies.order_by("pk").values_list("message_id", "pk"):
+            first.setdefault(message_id, pk)
+    return first
 
 
 @dataclass(frozen=True)

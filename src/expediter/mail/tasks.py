@@ -13,6 +13,12 @@ def outbox_send(message_pk: int) -> str:
 
 
 @task()
+def outbox_send_many(message_pks: list[int]) -> int:
+    """Send a batch's messages; each is claimed on its own, so a second run sends nothing."""
+    return sum(outbox.outbox_send(message_pk=pk) == "sent" for pk in message_pks)
+
+
+@task()
 def outbox_flush() -> int:
     """Send everything due (retries, messages whose first enqueue was lost)."""
     ids = outbox.outbox_due_ids()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import Message
 from io import BytesIO
+from typing import Any
 
 from expediter.mail.parsing.charsets import decode_bytes
 from expediter.mail.parsing.headers import (
@@ -119,7 +120,7 @@ def _collect(part: Message, context: _Context, depth: int) -> Collected:
     if depth > MAX_DEPTH:
         return Collected()
     content_type = part.get_content_type()
-    if content_type.startswith("message/") and isinstance(part.get_payload(), list):
+    if content_type.startswith("message/") and isinstance(_stored_payload(part), list):
         return Collected(attachments=[_message_attachment(part, content_type, context)])
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
@@ -189,7 +190,7 @@ def _payload_bytes(part: Message, *, canonical_breaks: bool = False) -> bytes:
     """The transfer-decoded content. With ``canonical_breaks``, the hard line
     breaks of quoted-printable decode to CRLF, as RFC 2045 6.7 defines, so a
     file stored with local line endings comes out as the sender's bytes."""
-    raw = part.get_payload()
+    raw = _stored_payload(part)
     encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
     if isinstance(raw, str) and encoding == "base64":
         return _tolerant_base64(raw)
@@ -199,10 +200,23 @@ def _payload_bytes(part: Message, *, canonical_breaks: bool = False) -> bytes:
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
         return payload
-    raw = part.get_payload()
+    raw = _stored_payload(part)
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
     return b""
+
+
+def _stored_payload(part: Message) -> Any:
+    """The payload as the parser stored it, without decoding.
+
+    ``get_payload()`` re-decodes an 8-bit body with the part's charset and
+    only survives an unknown one; a charset with a NUL in it raises
+    ``ValueError`` instead, and the stored text is what we want anyway.
+    """
+    try:
+        return part.get_payload()
+    except ValueError:
+        return part._payload  # type: ignore[attr-defined]  # what get_payload() failed to re-decode
 
 
 def _tolerant_base64(text: str) -> bytes:
@@ -231,7 +245,7 @@ def _leaf_attachment(
 
 
 def _message_attachment(part: Message, content_type: str, context: _Context) -> ParsedAttachment:
-    payload = part.get_payload()
+    payload = _stored_payload(part)
     first = payload[0] if isinstance(payload, list) and payload else None
     embedded = (
         first if isinstance(first, Message) and content_type in _EMBEDDED_MESSAGE_TYPES else None

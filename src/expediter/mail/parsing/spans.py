@@ -31,11 +31,13 @@ def _walk(
     if depth > _MAX_DEPTH:
         return
     body_start = _body_start(raw, start, end)
-    payload = part.get_payload()
     if part.get_content_maintype() == "message":
         found[id(part)] = raw[body_start:end]
         return
-    if not part.is_multipart() or not isinstance(payload, list):
+    if not part.is_multipart():
+        return  # (a leaf's get_payload() would decode it, and may choke on its charset)
+    payload = part.get_payload()
+    if not isinstance(payload, list):
         return
     boundary = part.get_boundary()
     if not boundary:

@@ -1,5 +1,6 @@
 """Every write of the mail channel: intake of raw messages, outbound mail, sign-in links."""
 
+from expediter.mail.services.imports import mail_import
 from expediter.mail.services.ingest import (
     IngestResult,
     inbound_delete,
@@ -27,5 +28,6 @@ __all__ = [
     "magic_link_peek",
     "magic_link_redeem",
     "magic_links_purge",
+    "mail_import",
     "mail_receive",
 ]

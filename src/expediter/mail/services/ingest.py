@@ -56,22 +56,18 @@ class IngestResult:
         }
 
 
-def mail_receive(
-    *, raw: bytes, source: str, source_detail: str = "", durable: bool = True
-) -> IngestResult:
-    """Store ``raw`` and process it; the one entry point of every transport.
+def mail_receive(*, raw: bytes, source: str, source_detail: str = "") -> IngestResult:
+    """Store ``raw`` and process it; the entry point of every transport.
 
-    ``durable=False`` is for bulk imports whose source files stay in place:
-    the bytes are not synced to disk one by one (see ``rawstore``).
+    Bulk imports go through :func:`expediter.mail.services.imports.mail_import`,
+    which keeps the same promises a batch at a time.
     """
-    inbound, fresh = inbound_store(
-        raw=raw, source=source, source_detail=source_detail, durable=durable
-    )
+    inbound, fresh = inbound_store(raw=raw, source=source, source_detail=source_detail)
     if fresh:
         return inbound_process(inbound_id=inbound.pk, claimed=True, raw=raw)
     if inbound.status == InboundStatus.PENDING:
         return inbound_process(inbound_id=inbound.pk)
-    return _already_received(inbound)
+    return already_received(inbound)
 
 
 def inbound_store(
@@ -80,7 +76,8 @@ def inbound_store(
     """Write the bytes to disk (synced), then record them; ``(row, created)``.
 
     A fresh row is claimed for the caller, so the worker's retry does not
-    process it at the same time.
+    process it at the same time. ``durable=False`` is for bytes the caller
+    has already synced.
     """
     digest = write_raw(raw, durable=durable)
     now = clock.now()
@@ -102,7 +99,7 @@ def inbound_store(
     return row, True
 
 
-def _already_received(inbound: InboundMessage) -> IngestResult:
+def already_received(inbound: InboundMessage) -> IngestResult:
     """A second delivery: nothing new is made (a message still pending is in other hands)."""
     return IngestResult(
         status=InboundStatus.IGNORED,
@@ -135,18 +132,18 @@ def inbound_process(
     ``raw`` spares reading back the bytes the caller has just stored.
     """
     if not claimed and not _claim(inbound_id):
-        return _already_received(InboundMessage.objects.get(pk=inbound_id))
+        return already_received(InboundMessage.objects.get(pk=inbound_id))
     try:
         if raw is None:
             raw = blob_read(InboundMessage.objects.select_related("blob").get(pk=inbound_id).blob)
         outcome = process_parsed(inbound_id=inbound_id, raw=raw, release=release)
     except Exception as error:  # recorded, retried, and finally quarantined: never lost
         logger.exception("processing inbound message %s failed", inbound_id)
-        return _record_failure(InboundMessage.objects.get(pk=inbound_id), error)
-    return _result(inbound_id, outcome)
+        return record_failure(InboundMessage.objects.get(pk=inbound_id), error)
+    return outcome_result(inbound_id, outcome)
 
 
-def _result(inbound_id: int, outcome: Outcome) -> IngestResult:
+def outcome_result(inbound_id: int, outcome: Outcome) -> IngestResult:
     return IngestResult(
         status=outcome.status,
         ticket=outcome.ticket_id,
@@ -156,7 +153,7 @@ def _result(inbound_id: int, outcome: Outcome) -> IngestResult:
     )
 
 
-def _record_failure(inbound: InboundMessage, error: Exception) -> IngestResult:
+def record_failure(inbound: InboundMessage, error: Exception) -> IngestResult:
     attempts = inbound.attempts + 1
     detail = f"{type(error).__name__}: {error}"[:2000]
     final = attempts >= MAX_ATTEMPTS

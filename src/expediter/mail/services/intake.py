@@ -1,30 +1,35 @@
 """Processing one stored message: thread it, apply the rules, record the outcome.
 
-Runs in one transaction together with the update of the inbound row, so an
-article is never made without its message being marked processed (and a
-retry never makes it twice). The rules themselves are the pure
-:func:`expediter.mail.decide.decide`; this module looks up the facts it
-needs and carries out its answer through the ticket services.
+Runs in one transaction (or, in a batch, one savepoint) together with the
+update of the inbound row, so an article is never made without its message
+being marked processed (and a retry never makes it twice). The rules
+themselves are the pure :func:`expediter.mail.decide.decide`; this module
+takes the facts they need from :class:`IntakeLookups` and carries out their
+answer through the ticket services.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Field
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
 from expediter.mail import selectors
-from expediter.mail.addresses import address_clear_failing, address_mark_failing, desk_addresses
+from expediter.mail.addresses import desk_addresses
 from expediter.mail.decide import Decision, Facts, JoinedBy, decide
 from expediter.mail.models import InboundMessage, InboundStatus
 from expediter.mail.parsing import Address, ParsedMessage, parse_message
 from expediter.mail.quoting import split_reply
 from expediter.mail.services import replies
+from expediter.mail.services.lookups import IntakeLookups
 from expediter.staff import policies
 from expediter.staff.models import User
 from expediter.staff.services import requester_get_or_create
@@ -61,19 +66,46 @@ class Match:
     joined_by: JoinedBy
 
 
+class NoLongerPending(Exception):
+    """Someone else processed (or deleted) the message meanwhile: our work is rolled back."""
+
+
+def parse_stored(raw: bytes, *, release: bool = False) -> ParsedMessage:
+    """Parse as intake does: within the size limit, unless an administrator released it."""
+    limit = UNLIMITED if release else settings.MAIL_MAX_BYTES
+    return parse_message(raw, max_bytes=limit, desk_address=settings.MAIL_FROM)
+
+
 def process_parsed(*, inbound_id: int, raw: bytes, release: bool = False) -> Outcome:
     """Parse ``raw`` (outside the transaction: it is the slow part) and act on it."""
-    limit = UNLIMITED if release else settings.MAIL_MAX_BYTES
-    parsed = parse_message(raw, max_bytes=limit, desk_address=settings.MAIL_FROM)
+    parsed = parse_stored(raw, release=release)
     with transaction.atomic():
         inbound = _locked(inbound_id)
         if inbound.status != InboundStatus.PENDING:
             return Outcome(inbound.status, inbound.ticket_id, inbound.article_id, inbound.reason)
-        _describe(inbound, parsed)
-        outcome = _act(inbound, parsed, release=release)
-        if outcome.article_id is not None:
-            _split_for_display(inbound, parsed)
-        _record(inbound, outcome)
+        lookups = IntakeLookups.prefetch([parsed])
+        outcome = process_one(inbound=inbound, parsed=parsed, lookups=lookups, release=release)
+        lookups.finish()
+    return outcome
+
+
+def process_one(
+    *,
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    lookups: IntakeLookups,
+    release: bool = False,
+) -> Outcome:
+    """Act on a claimed, pending message and record the outcome on its row.
+
+    Call inside a transaction; raises :class:`NoLongerPending` when the row
+    is no longer pending by the time it is recorded.
+    """
+    _describe(inbound, parsed)
+    outcome = _act(inbound, parsed, lookups, release=release)
+    if outcome.article_id is not None:
+        _split_for_display(inbound, parsed)
+    _record(inbound, outcome)
     return outcome
 
 
@@ -105,6 +137,7 @@ def _split_for_display(inbound: InboundMessage, parsed: ParsedMessage) -> None:
 
 
 def _record(inbound: InboundMessage, outcome: Outcome) -> None:
+    """One conditional UPDATE: it also proves nobody else recorded the message first."""
     inbound.status = outcome.status
     inbound.ticket_id = outcome.ticket_id
     inbound.article_id = outcome.article_id
@@ -112,13 +145,53 @@ def _record(inbound: InboundMessage, outcome: Outcome) -> None:
     inbound.duplicate_of_id = outcome.duplicate_of
     inbound.processed_at = clock.now()
     inbound.claimed_until = None
-    inbound.save(update_fields=[*_DESCRIBED, *_RECORDED])
+    if not _update_if_pending(inbound):
+        raise NoLongerPending(f"inbound message {inbound.pk} is no longer pending")
 
 
-_DESCRIBED = ["from_email", "from_name", "subject", "message_id", "kind", "evidence"]
-_DESCRIBED += ["reply_text", "quoted_text"]
-_RECORDED = ["status", "ticket", "article", "reason", "duplicate_of"]
-_RECORDED += ["processed_at", "claimed_until"]
+_RECORDED_FIELDS = (
+    *("from_email", "from_name", "subject", "message_id", "kind", "evidence"),
+    *("reply_text", "quoted_text", "status", "ticket", "article", "reason", "duplicate_of"),
+    *("processed_at", "claimed_until"),
+)
+
+
+def _update_if_pending(inbound: InboundMessage) -> bool:
+    """Write the recorded fields of a row that is still pending; False if it is not.
+
+    Every message runs this statement, and the ORM would build its SQL anew
+    each time, at several times the cost of running it; it is built once per
+    database instead, and each value is converted by its model field as the
+    ORM would convert it.
+    """
+    fields = _recorded_fields()
+    values = [f.get_db_prep_save(getattr(inbound, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _pending_update_sql(connection.vendor),
+            [*values, inbound.pk, InboundStatus.PENDING.value],
+        )
+        return cursor.rowcount == 1
+
+
+def _field(name: str) -> Field[Any, Any]:
+    return next(f for f in InboundMessage._meta.concrete_fields if f.name == name)
+
+
+@functools.cache
+def _recorded_fields() -> tuple[Field[Any, Any], ...]:
+    return tuple(_field(name) for name in _RECORDED_FIELDS)
+
+
+@functools.cache
+def _pending_update_sql(vendor: str) -> str:
+    """``UPDATE inbound SET ... WHERE id = %s AND status = %s`` (quoted for ``vendor``)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(field.column)} = %s" for field in _recorded_fields())
+    where = f"{quote(_field('id').column)} = %s AND {quote(_field('status').column)} = %s"
+    table = InboundMessage._meta.db_table
+    # Only names from the model's own metadata go into the text; values are parameters.
+    return f"UPDATE {quote(table)} SET {columns} WHERE {where}"  # noqa: S608
 
 
 # --- facts ----------------------------------------------------------------------
@@ -130,22 +203,29 @@ def _usable_sender(parsed: ParsedMessage) -> Address | None:
     if sender is None or not sender.is_usable:
         return None
     for candidate in dict.fromkeys([sender.address, sender.address.rstrip(".")]):
-        try:
-            validate_email(candidate)
-        except ValidationError:
-            continue
-        return Address(name=sender.name, address=candidate)
+        if _valid_email(candidate):
+            return Address(name=sender.name, address=candidate)
     return None
 
 
-def _match(parsed: ParsedMessage) -> Match | None:
+@functools.lru_cache(maxsize=4096)
+def _valid_email(address: str) -> bool:
+    """Django's validation, remembered: the same senders write again and again."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def _match(parsed: ParsedMessage, lookups: IntakeLookups) -> Match | None:
     """Headers first, then the returned message of a bounce, then the subject token."""
-    by_headers = selectors.ticket_by_message_ids(parsed.thread_ids)
+    by_headers = lookups.thread_ticket(parsed.thread_ids)
     if by_headers is not None:
         return Match(by_headers, "headers")
     original = parsed.classification.original_message_id
     if parsed.classification.kind == "bounce" and original:
-        bounced = selectors.ticket_by_message_ids([original])
+        bounced = lookups.thread_ticket([original])
         if bounced is not None:
             return Match(bounced, "bounce")
     number = parsed.ticket_number
@@ -163,24 +243,28 @@ def _user_of(address: Address | None) -> User | None:
 
 
 def _facts(
-    inbound: InboundMessage, parsed: ParsedMessage, match: Match | None, *, release: bool
+    parsed: ParsedMessage,
+    sender: Address | None,
+    match: Match | None,
+    lookups: IntakeLookups,
+    *,
+    release: bool,
 ) -> tuple[Facts, int | None]:
-    sender = _usable_sender(parsed)
     ticket = match.ticket if match else None
     user = _user_of(sender) if ticket is not None else None  # standing matters on a ticket
     quarantine = parsed.quarantine_reason
     if quarantine is None and sender is None and parsed.classification.kind != "bounce":
         written = parsed.sender.address if parsed.sender else ""
         quarantine = f"the sender address {written!r} is not usable"
-    duplicate = selectors.inbound_duplicate_of(message_id=parsed.message_id, exclude_pk=inbound.pk)
-    own = selectors.is_own_message_id(parsed.message_id) or (
+    duplicate = lookups.duplicate_of(parsed.message_id)
+    own = lookups.is_own(parsed.message_id) or (
         sender is not None and sender.key in desk_addresses()
     )
     facts = Facts(
         kind=parsed.classification.kind,
         quarantine_reason=quarantine,
         duplicate_reason=(
-            f"a copy of inbound message {duplicate.pk} (same Message-ID)" if duplicate else None
+            f"a copy of inbound message {duplicate} (same Message-ID)" if duplicate else None
         ),
         own_message=own,
         joined_by=match.joined_by if match else None,
@@ -189,19 +273,22 @@ def _facts(
         sender_is_agent=bool(user and policies.is_agent(user)),
         released=release,
     )
-    return facts, duplicate.pk if duplicate else None
+    return facts, duplicate
 
 
 # --- acting -----------------------------------------------------------------------
 
 
-def _act(inbound: InboundMessage, parsed: ParsedMessage, *, release: bool) -> Outcome:
-    match = _match(parsed)
-    facts, duplicate_of = _facts(inbound, parsed, match, release=release)
+def _act(
+    inbound: InboundMessage, parsed: ParsedMessage, lookups: IntakeLookups, *, release: bool
+) -> Outcome:
+    sender = _usable_sender(parsed)
+    match = _match(parsed, lookups)
+    facts, duplicate_of = _facts(parsed, sender, match, lookups, release=release)
     decision = decide(facts)
     if decision.mark_bounced:
         for address in parsed.classification.bounced_recipients:
-            address_mark_failing(address=address, inbound=inbound)
+            lookups.mark_failing(address=address, inbound=inbound)
     if decision.action == "quarantine":
         return Outcome(InboundStatus.QUARANTINED, reason=decision.reason)
     if decision.action == "ignore":
@@ -213,12 +300,11 @@ def _act(inbound: InboundMessage, parsed: ParsedMessage, *, release: bool) -> Ou
             reason=decision.reason,
             duplicate_of=duplicate,
         )
-    sender = _usable_sender(parsed)
     if sender is not None and parsed.classification.kind == "normal":
-        address_clear_failing(address=sender.address)
+        lookups.clear_failing(address=sender.address)
     if decision.action == "create" or match is None:
-        return _create(parsed, decision)
-    return _append(parsed, decision, match)
+        return _create(parsed, sender, decision, lookups)
+    return _append(parsed, sender, decision, match, lookups)
 
 
 def _language(parsed: ParsedMessage) -> str:
@@ -226,8 +312,7 @@ def _language(parsed: ParsedMessage) -> str:
     return "fr" if declared.startswith("fr") else "en"
 
 
-def _requester(parsed: ParsedMessage) -> User:
-    sender = _usable_sender(parsed)
+def _requester(parsed: ParsedMessage, sender: Address | None) -> User:
     if sender is None:
         raise InvalidInput("no usable sender address", field="from")
     return requester_get_or_create(
@@ -253,8 +338,10 @@ def _subject(parsed: ParsedMessage) -> str:
     return subject[:SUBJECT_MAX] if subject else NO_SUBJECT
 
 
-def _create(parsed: ParsedMessage, decision: Decision) -> Outcome:
-    requester = _requester(parsed)
+def _create(
+    parsed: ParsedMessage, sender: Address | None, decision: Decision, lookups: IntakeLookups
+) -> Outcome:
+    requester = _requester(parsed, sender)
     ticket = ticket_create(
         requester=requester,
         actor=None,
@@ -269,7 +356,7 @@ def _create(parsed: ParsedMessage, decision: Decision) -> Outcome:
     assert article is not None
     # Attachments a message brought within the mail size limit are all kept.
     attachments_store(article=article, attachments=_attachments(parsed), enforce_limit=False)
-    return _created(parsed, ticket, article, requester, acknowledge=decision.acknowledge)
+    return _created(parsed, ticket, article, requester, lookups, acknowledge=decision.acknowledge)
 
 
 def _created(
@@ -277,12 +364,15 @@ def _created(
     ticket: Ticket,
     article: Article,
     requester: User,
+    lookups: IntakeLookups,
     *,
     acknowledge: bool,
 ) -> Outcome:
     _copied_become_watchers(ticket, parsed)
     if acknowledge:
-        replies.acknowledge(ticket=ticket, requester=requester, parsed=parsed)
+        replies.acknowledge(
+            ticket=ticket, requester=requester, parsed=parsed, outbox_context=lookups
+        )
     return Outcome(InboundStatus.CREATED, ticket_id=ticket.pk, article_id=article.pk)
 
 
@@ -305,14 +395,14 @@ def _copied_become_watchers(ticket: Ticket, parsed: ParsedMessage) -> None:
         added += 1
 
 
-def _author(parsed: ParsedMessage, decision: Decision) -> User | None:
+def _author(parsed: ParsedMessage, sender: Address | None, decision: Decision) -> User | None:
     """Whose words these are; a stranger joining by ticket number stays anonymous."""
     if decision.article_kind in ("unknown_sender", "bounce"):
         return None
-    user = _user_of(_usable_sender(parsed))
+    user = _user_of(sender)
     if user is not None or not decision.sender_becomes_watcher:
         return user
-    return _requester(parsed)
+    return _requester(parsed, sender)
 
 
 def _body(parsed: ParsedMessage, decision: Decision) -> str:
@@ -323,9 +413,15 @@ def _body(parsed: ParsedMessage, decision: Decision) -> str:
     return text or NO_TEXT
 
 
-def _append(parsed: ParsedMessage, decision: Decision, match: Match) -> Outcome:
-    author = _author(parsed, decision)
-    sender = parsed.sender
+def _append(
+    parsed: ParsedMessage,
+    sender: Address | None,
+    decision: Decision,
+    match: Match,
+    lookups: IntakeLookups,
+) -> Outcome:
+    author = _author(parsed, sender, decision)
+    written = parsed.sender  # as written, even when unusable (a bounce's MAILER-DAEMON)
     article = article_add(
         ticket_id=match.ticket.pk,
         author=author,
@@ -336,8 +432,8 @@ def _append(parsed: ParsedMessage, decision: Decision, match: Match) -> Outcome:
         attachments=_attachments(parsed),
         origin=ArticleOrigin(
             channel=Channel.EMAIL,
-            from_name=sender.name if sender else "",
-            from_email=sender.address if sender else "",
+            from_name=written.name if written else "",
+            from_email=written.address if written else "",
             kind=decision.article_kind,
         ),
         enforce_attachment_limit=False,
@@ -346,7 +442,8 @@ def _append(parsed: ParsedMessage, decision: Decision, match: Match) -> Outcome:
     if article.ticket_id != match.ticket.pk:  # a reply to a closed ticket opened a new one
         follow_up = article.ticket
         acknowledge = parsed.classification.kind == "normal" and not decision.internal
-        return _created(parsed, follow_up, article, follow_up.requester, acknowledge=acknowledge)
+        requester = follow_up.requester
+        return _created(parsed, follow_up, article, requester, lookups, acknowledge=acknowledge)
     if decision.sender_becomes_watcher and author is not None:
         ticket_add_watcher(
             ticket_id=match.ticket.pk, watcher=author, actor=None, reason="replied to the thread"

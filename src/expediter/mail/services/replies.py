@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from expediter.mail import selectors
 from expediter.mail.addresses import bare, desk_addresses
 from expediter.mail.models import OutboundMessage
-from expediter.mail.outbox import outbox_enqueue
+from expediter.mail.outbox import DEFAULT_CONTEXT, OutboxContext, outbox_enqueue
 from expediter.mail.parsing import ParsedMessage
 from expediter.mail.services.magic import magic_link_create
 from expediter.staff.models import Role, User
@@ -59,7 +59,11 @@ def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def acknowledge(
-    *, ticket: Ticket, requester: User, parsed: ParsedMessage
+    *,
+    ticket: Ticket,
+    requester: User,
+    parsed: ParsedMessage,
+    outbox_context: OutboxContext = DEFAULT_CONTEXT,
 ) -> OutboundMessage | None:
     """Tell the sender of a new request by email that it was received, and its number."""
     if not requester.is_active or bare(requester.email) in desk_addresses():
@@ -85,6 +89,7 @@ def acknowledge(
         auto=True,
         in_reply_to=own_id,
         references=[*references, own_id] if own_id else references,
+        context=outbox_context,
     )
 
 

@@ -17,8 +17,7 @@ from django.core.management.base import CommandError
 
 from expediter.core.commands import ExpediterCommand
 from expediter.mail.models import InboundSource
-from expediter.mail.rawstore import sync_all
-from expediter.mail.services import inbound_retry_pending, mail_receive
+from expediter.mail.services import inbound_retry_pending, mail_import, mail_receive
 from expediter.mail.transports import files, pipe
 from expediter.mail.transports.imap import poll_due_mailboxes
 
@@ -72,18 +71,12 @@ class Command(ExpediterCommand):
         total = files.store_size(store)
         counts: Counter[str] = Counter()
         progress = _Progress(total) if sys.stderr.isatty() else None
-        for key, raw in files.raw_messages(store):
-            result = mail_receive(
-                raw=raw,
-                source=InboundSource.IMPORT,
-                source_detail=f"{path.name}:{key}",
-                durable=False,
-            )
+        messages = ((f"{path.name}:{key}", raw) for key, raw in files.raw_messages(store))
+        for result in mail_import(messages=messages, source=InboundSource.IMPORT):
             counts[result.status] += 1
             counts["already_received"] += int(result.duplicate)
             if progress is not None:
                 progress.advance()
-        sync_all()
         if progress is not None:
             progress.finish()
         summary = _summary(counts, total=total)

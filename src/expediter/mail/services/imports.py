@@ -1,0 +1,228 @@
+"""Bulk intake (``expediter mail import``): the rules of :func:`mail_receive`, a batch at a time.
+
+Message by message, most of the cost of intake is the database's fixed price
+per statement and per transaction, not the work itself. A Maildir or mbox is
+therefore imported in batches, each in three steps that keep every promise
+of the one-message path:
+
+1. the batch's raw bytes are written to the store and synced once, then
+   recorded as ``pending`` (and claimed) in one transaction: from here on,
+   nothing is lost;
+2. each message is parsed, outside any transaction;
+3. the batch is processed in one transaction, each message in its own
+   savepoint: a message that fails rolls back its own work only, is recorded
+   as failed and retried later like any other, and its neighbours keep theirs.
+
+A crash during step 3 rolls the batch back to ``pending``; once the claim
+expires, ``expediter mail retry`` and the worker process those messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from expediter.core import clock
+from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
+from expediter.mail.parsing import ParsedMessage
+from expediter.mail.rawstore import write_raw_batch
+from expediter.mail.services.ingest import (
+    CLAIM,
+    IngestResult,
+    already_received,
+    inbound_process,
+    inbound_store,
+    outcome_result,
+    record_failure,
+)
+from expediter.mail.services.intake import NoLongerPending, parse_stored, process_one
+from expediter.mail.services.lookups import IntakeLookups
+from expediter.tickets.models import StoredBlob
+
+logger = logging.getLogger("expediter.mail")
+
+BATCH_MESSAGES = 100  # the write lock is held for the processing of one batch
+BATCH_BYTES = 32 * 1024 * 1024  # and its raw and parsed messages are in memory at once
+
+
+@dataclass
+class _Delivery:
+    """One message of a batch, as it goes through the three steps."""
+
+    raw: bytes
+    source_detail: str
+    inbound: InboundMessage | None = None
+    fresh: bool = False  # a row this import created and claimed
+    first: _Delivery | None = None  # the same bytes, earlier in the batch
+    parsed: ParsedMessage | None = None
+    result: IngestResult | None = None
+
+
+def mail_import(
+    *, messages: Iterable[tuple[str, bytes]], source: str = InboundSource.IMPORT
+) -> Iterator[IngestResult]:
+    """Store and process every ``(source detail, raw bytes)``; one result each, in order."""
+    for batch in _batches(messages):
+        yield from _import(batch, source=source)
+
+
+def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[_Delivery]]:
+    batch: list[_Delivery] = []
+    size = 0
+    for source_detail, raw in messages:
+        batch.append(_Delivery(raw=raw, source_detail=source_detail[:255]))
+        size += len(raw)
+        if len(batch) >= BATCH_MESSAGES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _import(batch: list[_Delivery], *, source: str) -> list[IngestResult]:
+    _store(batch, source=source)
+    fresh = [delivery for delivery in batch if delivery.fresh]
+    for delivery in fresh:
+        _parse(delivery)
+    _process([delivery for delivery in fresh if delivery.parsed is not None])
+    return [_result_of(delivery) for delivery in batch]
+
+
+# --- step 1: store ------------------------------------------------------------------
+
+
+def _store(batch: list[_Delivery], *, source: str) -> None:
+    digests = write_raw_batch([delivery.raw for delivery in batch])
+    try:
+        with transaction.atomic():
+            _record_rows(batch, digests, source=source)
+    except IntegrityError:  # another process stored some of these bytes at the same moment
+        _store_one_by_one(batch, digests, source=source)
+
+
+def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
+    """Rows for the new bytes in one INSERT (two with their blobs), claimed for this import."""
+    known = {row.sha256: row for row in InboundMessage.objects.filter(sha256__in=set(digests))}
+    new: dict[str, _Delivery] = {}
+    for delivery, digest in zip(batch, digests, strict=True):
+        if digest in known:
+            delivery.inbound = known[digest]
+        elif digest in new:
+            delivery.first = new[digest]
+        else:
+            new[digest] = delivery
+    blobs = _blob_ids({digest: len(delivery.raw) for digest, delivery in new.items()})
+    now = clock.now()
+    rows = InboundMessage.objects.bulk_create(
+        InboundMessage(
+            blob_id=blobs[digest],
+            sha256=digest,
+            size=len(delivery.raw),
+            source=source,
+            source_detail=delivery.source_detail,
+            received_at=now,
+            claimed_until=now + CLAIM,
+        )
+        for digest, delivery in new.items()
+    )
+    for delivery, row in zip(new.values(), rows, strict=True):
+        delivery.inbound, delivery.fresh = row, True
+
+
+def _blob_ids(sizes: dict[str, int]) -> dict[str, int]:
+    """``{sha256: StoredBlob id}``, creating the blobs not recorded yet."""
+    ids = dict(StoredBlob.objects.filter(sha256__in=list(sizes)).values_list("sha256", "pk"))
+    missing = [StoredBlob(sha256=digest, size=size) for digest, size in sizes.items()]
+    created = StoredBlob.objects.bulk_create(blob for blob in missing if blob.sha256 not in ids)
+    ids.update((blob.sha256, blob.pk) for blob in created)
+    return ids
+
+
+def _store_one_by_one(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
+    """The one-message path, which settles races row by row (the bytes are already synced)."""
+    seen: dict[str, _Delivery] = {}
+    for delivery, digest in zip(batch, digests, strict=True):
+        delivery.first = seen.get(digest)
+        if delivery.first is not None:
+            continue
+        seen[digest] = delivery
+        delivery.inbound, delivery.fresh = inbound_store(
+            raw=delivery.raw, source=source, source_detail=delivery.source_detail, durable=False
+        )
+
+
+# --- step 2: parse --------------------------------------------------------------------
+
+
+def _parse(delivery: _Delivery) -> None:
+    assert delivery.inbound is not None
+    try:
+        delivery.parsed = parse_stored(delivery.raw)
+    except Exception as error:  # recorded, retried, and finally quarantined: never lost
+        logger.exception("processing inbound message %s failed", delivery.inbound.pk)
+        delivery.result = _failed(delivery.inbound, error)
+
+
+# --- step 3: process --------------------------------------------------------------------
+
+
+def _process(deliveries: list[_Delivery]) -> None:
+    if not deliveries:
+        return
+    with transaction.atomic():
+        lookups = IntakeLookups.prefetch(d.parsed for d in deliveries if d.parsed is not None)
+        for delivery in deliveries:
+            delivery.result = _process_delivery(delivery, lookups)
+        lookups.finish()
+
+
+def _process_delivery(delivery: _Delivery, lookups: IntakeLookups) -> IngestResult:
+    inbound, parsed = delivery.inbound, delivery.parsed
+    assert inbound is not None and parsed is not None
+    try:
+        with transaction.atomic():
+            outcome = process_one(inbound=inbound, parsed=parsed, lookups=lookups)
+    except NoLongerPending:
+        lookups.discard()
+        return _settled_elsewhere(inbound)
+    except Exception as error:  # this message only: its savepoint is rolled back
+        lookups.discard()
+        logger.exception("processing inbound message %s failed", inbound.pk)
+        return _failed(inbound, error)
+    lookups.settle(inbound)
+    return outcome_result(inbound.pk, outcome)
+
+
+def _failed(inbound: InboundMessage, error: Exception) -> IngestResult:
+    result = record_failure(inbound, error)
+    inbound.refresh_from_db()
+    return result
+
+
+def _settled_elsewhere(inbound: InboundMessage) -> IngestResult:
+    """Another process recorded the message first (a retry that found its claim expired)."""
+    inbound.refresh_from_db()
+    return IngestResult(
+        status=inbound.status,
+        ticket=inbound.ticket_id,
+        article=inbound.article_id,
+        reason=inbound.reason or None,
+        inbound=inbound.pk,
+        final=inbound.status != InboundStatus.PENDING,
+    )
+
+
+def _result_of(delivery: _Delivery) -> IngestResult:
+    if delivery.first is not None:  # the same bytes twice in one batch: the second is a copy
+        assert delivery.first.inbound is not None
+        return already_received(delivery.first.inbound)
+    if delivery.result is not None:
+        return delivery.result
+    inbound = delivery.inbound
+    assert inbound is not None
+    if inbound.status == InboundStatus.PENDING:  # stored before, left unprocessed
+        return inbound_process(inbound_id=inbound.pk, raw=delivery.raw)
+    return already_received(inbound)
