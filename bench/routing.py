@@ -14,10 +14,12 @@ Then times ``simulate.run`` on the built-in scenario with the default
 policies, and finally measures the database-backed service (``routing.services``)
 on a desk seeded with ``bulk_create`` in a throw-away SQLite database (or the
 database of ``BENCH_DATABASE_URL``): 500 agents in one team (the worst case:
-every decision examines and locks all of them) and 100,000 open tickets, of
-which most wait in the queue. It prints p50/p99 of ``ticket_route`` for new
-tickets, of ``agent_pull`` for an agent who freed capacity, and the time of one
-``routing_sweep``. Figures only; nothing here asserts on time.
+every decision weighs all of them) and 100,000 open tickets, of
+which most wait in the queue. It prints p50/p99 of the routing decision alone
+(what ``ticket_route`` reads and decides before assigning), of ``ticket_route``
+for new tickets, of ``agent_pull`` for an agent who freed capacity, the
+statements each runs, and the time of one ``routing_sweep``. Figures only;
+nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def percentiles(samples: list[tuple[int, int]]) -> str:
 
 
 def timed(action: Callable[[], object]) -> tuple[int, int]:
+    """Wall and CPU time of one call, in ns."""
     wall, cpu = time.perf_counter_ns(), time.process_time_ns()
     action()
     return time.perf_counter_ns() - wall, time.process_time_ns() - cpu
@@ -179,6 +182,7 @@ def bench_simulation() -> None:
 DB_TICKETS = 100_000
 DB_ROUTES = 400
 DB_PULLS = 400
+DB_DECISIONS = 400
 
 
 def setup_django() -> None:
@@ -317,8 +321,11 @@ def bench_database(rng: random.Random) -> None:
             created_at=NOW,
             updated_at=NOW,
         )
-        for n in range(DB_ROUTES)
+        for n in range(DB_ROUTES + DB_DECISIONS)
     )
+    bench_decisions([t.pk for t in fresh[DB_ROUTES:]])
+    Ticket.objects.filter(pk__in=[t.pk for t in fresh[DB_ROUTES:-1]]).delete()  # the sweep's
+    counted, fresh = fresh[-1], fresh[:DB_ROUTES]
     outcomes: Counter[str] = Counter()
 
     def route(ticket_id: int) -> None:
@@ -327,11 +334,49 @@ def bench_database(rng: random.Random) -> None:
     samples = [timed(partial(route, t.pk)) for t in fresh]
     print(f"ticket_route, 500 agents, 100,000 open  {percentiles(samples)}")
     print(f"  outcomes: {dict(outcomes)}")
+    print(f"  queries of one more: {query_counts(partial(route, counted.pk))}")
     bench_pulls(rng, desk["agents"])
     started = time.perf_counter()
     report = routing.routing_sweep()
     print(f"routing_sweep over the desk: {time.perf_counter() - started:.2f} s {report.as_dict()}")
     clock.set_now(None)
+
+
+def bench_decisions(ticket_ids: list[int]) -> None:
+    """The decision alone: what ``ticket_route`` reads and decides before it assigns, rolled back.
+
+    The assignment itself goes through the ticket services (events, SLA
+    clocks, notification), which the ``ticket_route`` line includes.
+    """
+    from django.db import transaction
+
+    from expediter.routing.services.assignment import _decide, _decision_facts
+    from expediter.routing.services.locks import lock_ticket
+
+    def decide(ticket_id: int) -> None:
+        with transaction.atomic():
+            ticket = lock_ticket(ticket_id)
+            assert ticket is not None and ticket.team is not None
+            census, facts = _decision_facts(ticket, NOW)
+            _decide(facts, census, policy=ticket.team.assignment_policy, now=NOW)
+            transaction.set_rollback(True)
+
+    samples = [timed(partial(decide, ticket_id)) for ticket_id in ticket_ids]
+    print(f"route decision alone (no assignment)    {percentiles(samples)}")
+
+
+def query_counts(action: Callable[[], object]) -> str:
+    """How many statements an action runs, and how many of them it reads before its first write."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    verbs = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
+    statements = [v for v in verbs if v in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+    writes = [n for n, v in enumerate(statements) if v != "SELECT"]
+    before = writes[0] if writes else len(statements)
+    return f"{len(statements)} statements, {before} reads before the first write"
 
 
 def bench_pulls(rng: random.Random, agents: list[Any]) -> None:
@@ -350,6 +395,16 @@ def bench_pulls(rng: random.Random, agents: list[Any]) -> None:
             Ticket.objects.filter(pk=done.pk).update(status="resolved")
         samples.append(timed(partial(_pull_into, pulled, agent_id)))
     print(f"agent_pull from a queue of ~75,000     {percentiles(samples)} ({len(pulled)} pulled)")
+    for agent_id in working:  # the first agent who resolves a ticket and pulls another
+        done = Ticket.objects.filter(assignee_id=agent_id, status="in_progress").first()
+        if done is None:
+            continue
+        Ticket.objects.filter(pk=done.pk).update(status="resolved")
+        before = len(pulled)
+        counts = query_counts(partial(_pull_into, pulled, agent_id))
+        if len(pulled) > before:
+            print(f"  queries of one more: {counts}")
+            break
 
 
 def _pull_into(pulled: list[int], agent_id: int) -> None:

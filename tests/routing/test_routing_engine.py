@@ -353,6 +353,29 @@ def test_reason_stays_short_on_a_big_team() -> None:
     assert named[-1] == "34 more: 4 ranked lower, 30 off duty"
 
 
+def test_members_left_out_are_counted_by_rule_in_the_order_rules_are_checked() -> None:
+    # Given a team where the caller lists three members and only counts the others
+    listed = [agent(1), agent(2, skills={"net": 4}), agent(3, on_duty=False)]
+    unlisted = {"lacking a skill": 4, "on time off": 2, "off duty": 0}
+
+    decision = choose_agent(ticket(), listed, policy="skills", now=NOW, unlisted=unlisted)
+
+    # Then the choice is made among the listed, and the counts close the reason
+    assert decision.agent_id == 2
+    assert decision.reason.endswith(
+        "A1 ranked lower: net 3/3 required, 0 of 3 active; A3 skipped: off duty; "
+        "6 more: 2 on time off, 4 lacking a skill"
+    )
+    assert wait_causes(ticket(), [], unlisted=unlisted) == ("lacking a skill", "on time off")
+
+
+def test_a_team_only_counted_is_not_an_empty_team() -> None:
+    decision = choose_agent(ticket(), [], policy="skills", now=NOW, unlisted={"off duty": 3})
+    assert decision.reason == "no eligible agent, waits in the team queue: 3 more: 3 off duty"
+    assert wait_causes(ticket(), [], unlisted={"off duty": 3}) == ("off duty",)
+    assert wait_causes(ticket(), []) == ("nobody in the team",)
+
+
 # Manual assignments -------------------------------------------------------
 
 

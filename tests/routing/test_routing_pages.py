@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_10 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
-BOARD_QUERIES = 20
+BOARD_QUERIES = 18
 
 
 @pytest.fixture(autouse=True)

@@ -186,15 +186,22 @@ NOBODY_IN_TEAM = "nobody in the team"
 MANUAL_POLICY = "manual"
 
 
-def wait_causes(ticket: TicketFacts, agents: Sequence[AgentFacts]) -> tuple[str, ...]:
+def wait_causes(
+    ticket: TicketFacts,
+    agents: Sequence[AgentFacts],
+    *,
+    unlisted: Mapping[str, int] | None = None,
+) -> tuple[str, ...]:
     """Why nobody of the team may take the ticket, as sorted rule categories.
 
     The tuple changes only when the *kind* of obstacle changes (everyone off
     duty, then everyone at capacity), not when a count moves, so a desk can
     say so once on the ticket's timeline instead of at every retry.
+    ``unlisted`` counts team members left out of ``agents`` by the rule they
+    fail, as for :func:`choose_agent`.
     """
     required = tuple(ticket.required_skills.items())
-    causes: set[str] = set()
+    causes = {category for category, count in (unlisted or {}).items() if count}
     for agent in agents:
         category = _failed_rule(agent, ticket.team_id, required)
         if category is not None and category != NOT_IN_TEAM:
@@ -299,9 +306,22 @@ def skills_score(agent: AgentFacts, ticket: TicketFacts, *, now: datetime) -> fl
 
 
 def choose_agent(
-    ticket: TicketFacts, agents: Sequence[AgentFacts], *, policy: str, now: datetime
+    ticket: TicketFacts,
+    agents: Sequence[AgentFacts],
+    *,
+    policy: str,
+    now: datetime,
+    unlisted: Mapping[str, int] | None = None,
 ) -> Decision:
-    """Pick the agent for a ticket under a team's policy, with the reason in words."""
+    """Pick the agent for a ticket under a team's policy, with the reason in words.
+
+    ``unlisted`` lets a caller leave out team members who fail a hard rule
+    and only count them, by rule category: a desk need not build the facts
+    of hundreds of agents who cannot take the ticket. The reason is the same
+    as with every member listed as long as ``agents`` holds everyone who
+    qualifies or is only at capacity, and at least the first
+    :data:`REASON_NAMED` of the others by id, in id order.
+    """
     check_policy(policy)
     urgency = urgency_level(ticket, now=now)
     required = tuple(ticket.required_skills.items())
@@ -317,7 +337,8 @@ def choose_agent(
     ranked.sort(key=itemgetter(0))
     candidates = tuple(Candidate(a.id, a.name, score) for _, a, score in ranked)
     chosen = ranked[0][1] if ranked and policy != "manual" else None
-    reason = _reason(ticket, policy, chosen, [a for _, a, _ in ranked], skipped, now)
+    passed_over = _PassedOver([a for _, a, _ in ranked], skipped, Counter(unlisted or {}))
+    reason = _reason(ticket, policy, chosen, passed_over, now)
     return Decision(chosen.id if chosen else None, reason, candidates)
 
 
@@ -541,12 +562,23 @@ def _pull_key(
     return (_weighted_slack(ticket, now=now, speed=speed), created, ticket.id)
 
 
+class _PassedOver(NamedTuple):
+    """Who was not chosen: the qualified in rank order, the skipped, and the unlisted counts."""
+
+    ranked: list[AgentFacts]
+    skipped: list[tuple[AgentFacts, str]]
+    unlisted: Counter[str]
+
+
+_CATEGORY_ORDER = (RANKED_LOWER, ON_TIME_OFF, OFF_DUTY, LACKS_SKILL, AT_CAPACITY)
+"""The order of the counts at the end of a reason: the rules in the order they are checked."""
+
+
 def _reason(
     ticket: TicketFacts,
     policy: str,
     chosen: AgentFacts | None,
-    ranked: list[AgentFacts],
-    skipped: list[tuple[AgentFacts, str]],
+    passed_over: _PassedOver,
     now: datetime,
 ) -> str:
     """The chosen agent's facts, then why the other team members were passed over.
@@ -557,10 +589,11 @@ def _reason(
     """
     if ticket.team_id is None:
         return "ticket has no team: it waits for triage"
+    ranked = passed_over.ranked
     if policy == "manual":
         return f"team policy is manual: waits for a person to assign it ({len(ranked)} qualify)"
-    team_skips = [(a, category) for a, category in skipped if category != NOT_IN_TEAM]
-    if chosen is None and not team_skips:
+    team_skips = [(a, category) for a, category in passed_over.skipped if category != NOT_IN_TEAM]
+    if chosen is None and not team_skips and not passed_over.unlisted.total():
         return f"{_WAITS}: nobody in the team"
     runners_up = [
         f"{a.name} {RANKED_LOWER}: {_ranked_words(policy, a, ticket, now)}"
@@ -573,8 +606,11 @@ def _reason(
     ]
     unnamed = Counter({RANKED_LOWER: max(len(ranked) - 1 - REASON_NAMED, 0)})
     unnamed.update(category for _, category in team_skips[room:])
+    unnamed.update(passed_over.unlisted)
     if unnamed.total():
-        counts = ", ".join(f"{n} {cause}" for cause, n in unnamed.items() if n)
+        counts = ", ".join(
+            f"{unnamed[cause]} {cause}" for cause in _CATEGORY_ORDER if unnamed[cause]
+        )
         details.append(f"{unnamed.total()} more: {counts}")
     if chosen is None:
         return f"{_WAITS}: " + "; ".join(details)

@@ -19,7 +19,12 @@ then recounts their active tickets before deciding; a pull locks the agent,
 then claims a waiting ticket with ``SKIP LOCKED`` so it never waits on a
 ticket another worker is routing, which keeps the lock order acyclic. On
 SQLite, which has no row locks, the IMMEDIATE transactions of the settings
-serialise writers instead.
+serialise writers instead, and the facts a routing reads are already current.
+
+Cost. A decision reads the team's census (``selectors.team_census``): the
+members who could take the ticket in full, the others counted by the rule
+they fail, in a fixed number of queries whatever the team's size or the
+number of open tickets (see ``docs/routing.md``).
 
 The timeline stays quiet: a ticket that cannot be assigned gets one
 ``queued`` event, and another only when the kind of obstacle changes

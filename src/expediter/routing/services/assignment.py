@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 
@@ -13,7 +13,8 @@ from expediter.routing import engine
 from expediter.routing import selectors as routing
 from expediter.routing.engine import AgentFacts, Decision, TicketFacts
 from expediter.routing.models import AgentRoutingState, QueuedTicket
-from expediter.routing.services.locks import lock_agents, lock_ticket, recount
+from expediter.routing.selectors import TeamCensus
+from expediter.routing.services.locks import lock_and_recount, lock_ticket
 from expediter.schedules import selectors as schedules
 from expediter.staff.models import User
 from expediter.tickets.models import ACTIVE_STATUSES, Ticket
@@ -56,23 +57,50 @@ def ticket_route(*, ticket_id: int) -> RouteOutcome:
         return RouteOutcome(ticket_id, UNTOUCHED)
     assert ticket.team is not None
     policy = ticket.team.assignment_policy
-    facts, ticket_facts = _decision_facts(ticket, now)
-    decision = engine.choose_agent(ticket_facts, facts, policy=policy, now=now)
+    census, ticket_facts = _decision_facts(ticket, now)
+    decision = _decide(ticket_facts, census, policy=policy, now=now)
     if decision.agent_id is None:
-        return _queue(ticket, ticket_facts, facts, decision, now)
+        return _queue(ticket, ticket_facts, census, decision, now)
     reason = engine.assignment_reason(policy, decision)
     assign_ticket(ticket, decision.agent_id, reason, now)
     return RouteOutcome(ticket_id, ASSIGNED, agent_id=decision.agent_id, reason=reason)
 
 
-def _decision_facts(ticket: Ticket, now: dt.datetime) -> tuple[list[AgentFacts], TicketFacts]:
-    """The team's facts, with the agents who could take the ticket locked and recounted."""
+def _decision_facts(
+    ticket: Ticket, now: dt.datetime, *, also: int | None = None
+) -> tuple[TeamCensus, TicketFacts]:
+    """The team's census for this ticket, with the agents who could take it locked and recounted.
+
+    Only those agents (every hard rule met but perhaps capacity) are locked:
+    the others cannot be chosen, whatever their load.
+    """
     assert ticket.team_id is not None
     ticket_facts = routing.ticket_facts(ticket, due_at=routing.due_times([ticket])[ticket.pk])
-    facts = routing.agent_facts(team_id=ticket.team_id, at=now)
-    could = [f.id for f in facts if engine.could_take(f, ticket_facts)]
-    lock_agents(could)
-    return recount(facts, could, team_id=ticket.team_id), ticket_facts
+    census = routing.team_census(ticket=ticket_facts, at=now, also=also)
+    could = [f.id for f in census.agents if engine.could_take(f, ticket_facts)]
+    return replace(census, agents=lock_and_recount(census.agents, could)), ticket_facts
+
+
+def _decide(
+    ticket_facts: TicketFacts, census: TeamCensus, *, policy: str, now: dt.datetime
+) -> Decision:
+    """The engine's choice; the chosen agent's words then say until when they are on duty.
+
+    The census does not say when anyone's duty ends, and only the chosen
+    agent's words need it: it is read for that one agent, and the engine
+    words its (unchanged) choice again with it.
+    """
+    decision = engine.choose_agent(
+        ticket_facts, census.agents, policy=policy, now=now, unlisted=census.unlisted
+    )
+    chosen = decision.agent_id
+    if chosen is None:
+        return decision
+    ends = routing.duty_end(agent_id=chosen, at=now)
+    agents = [replace(f, duty_ends_at=ends) if f.id == chosen else f for f in census.agents]
+    return engine.choose_agent(
+        ticket_facts, agents, policy=policy, now=now, unlisted=census.unlisted
+    )
 
 
 def assign_ticket(ticket: Ticket, agent_id: int, reason: str, now: dt.datetime) -> None:
@@ -84,7 +112,7 @@ def assign_ticket(ticket: Ticket, agent_id: int, reason: str, now: dt.datetime) 
     """
     agent = User.objects.get(pk=agent_id)
     assignee_change(ticket, assignee=agent, actor=None, reason=reason)
-    AgentRoutingState.objects.update_or_create(agent=agent, defaults={"last_assigned_at": now})
+    _remember_turn(agent_id, now)
     QueuedTicket.objects.filter(ticket_id=ticket.pk).delete()
     notify_user(
         user=agent,
@@ -94,10 +122,20 @@ def assign_ticket(ticket: Ticket, agent_id: int, reason: str, now: dt.datetime) 
     )
 
 
+def _remember_turn(agent_id: int, now: dt.datetime) -> None:
+    """Round robin's memory, in one upsert (``INSERT ... ON CONFLICT``, SQLite and PostgreSQL)."""
+    AgentRoutingState.objects.bulk_create(
+        [AgentRoutingState(agent_id=agent_id, last_assigned_at=now)],
+        update_conflicts=True,
+        unique_fields=["agent"],
+        update_fields=["last_assigned_at"],
+    )
+
+
 def _queue(
     ticket: Ticket,
     ticket_facts: TicketFacts,
-    facts: list[AgentFacts],
+    census: TeamCensus,
     decision: Decision,
     now: dt.datetime,
 ) -> RouteOutcome:
@@ -106,7 +144,7 @@ def _queue(
     key = ", ".join(
         (engine.MANUAL_POLICY,)
         if ticket.team.assignment_policy == engine.MANUAL_POLICY
-        else engine.wait_causes(ticket_facts, facts)
+        else engine.wait_causes(ticket_facts, census.agents, unlisted=census.unlisted)
     )[:120]
     entry = QueuedTicket.objects.filter(ticket_id=ticket.pk).first()
     if entry is None or entry.reason_key != key:
@@ -120,7 +158,7 @@ def _queue(
     entry.reason = decision.reason
     entry.reason_key = key
     paged = None
-    if _should_page(ticket, ticket_facts, facts, entry):
+    if _should_page(ticket, ticket_facts, census.agents, entry):
         paged = _page_on_call(ticket, entry, now)
     entry.save()
     return RouteOutcome(ticket.pk, QUEUED, reason=decision.reason, paged_user_id=paged)
@@ -187,10 +225,10 @@ def _handover(ticket: Ticket, now: dt.datetime) -> RouteOutcome:
     policy = ticket.team.assignment_policy
     if policy == engine.MANUAL_POLICY:
         return RouteOutcome(ticket.pk, UNTOUCHED)
-    facts, ticket_facts = _decision_facts(ticket, now)
-    previous = next((f for f in facts if f.id == ticket.assignee_id), None)
-    others = [f for f in facts if f.id != ticket.assignee_id]
-    decision = engine.choose_agent(ticket_facts, others, policy=policy, now=now)
+    census, ticket_facts = _decision_facts(ticket, now, also=ticket.assignee_id)
+    previous = next((f for f in census.agents if f.id == ticket.assignee_id), None)
+    others = [f for f in census.agents if f.id != ticket.assignee_id]
+    decision = _decide(ticket_facts, replace(census, agents=others), policy=policy, now=now)
     if decision.agent_id is None or previous is None:
         return RouteOutcome(ticket.pk, UNTOUCHED, reason=decision.reason)
     reason = engine.handover_reason(previous, decision, policy=policy)

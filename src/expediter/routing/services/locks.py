@@ -48,9 +48,30 @@ def lock_ticket(ticket_id: int, *, skip_locked: bool = False) -> Ticket | None:
     return tickets.select_related("team", "assignee").filter(pk=ticket_id).first()
 
 
-def recount(facts: list[AgentFacts], locked: Collection[int], *, team_id: int) -> list[AgentFacts]:
-    """Active counts read again once the rows are locked: the count that decides."""
-    if not locked:
+def reads_are_serialised() -> bool:
+    """Whether no other writer can run between this transaction's reads and its commit.
+
+    True on SQLite in IMMEDIATE mode (how the settings open it): BEGIN
+    IMMEDIATE takes the database's write lock before the first read, so
+    the facts a routing reads cannot move under it.
+    """
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return connection.vendor == "sqlite" and options.get("transaction_mode") == "IMMEDIATE"
+
+
+def lock_and_recount(facts: list[AgentFacts], candidates: Collection[int]) -> list[AgentFacts]:
+    """Lock the candidates, then read their active counts again: the count that decides.
+
+    The facts were read before the locks (which agents to lock depends on
+    them), so a count in them may predate another routing's commit; once
+    the rows are locked, a fresh count cannot. Only the candidates are
+    locked and recounted, never the whole team. Where reads are serialised
+    (SQLite) the facts are already current and nothing is done.
+    """
+    if not candidates:
         return facts
-    counts = routing.active_counts(locked, team_id=team_id)
+    if not connection.features.has_select_for_update and reads_are_serialised():
+        return facts
+    lock_agents(candidates)
+    counts = routing.active_counts(candidates)
     return [replace(f, active=counts[f.id]) if f.id in counts else f for f in facts]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,11 +79,12 @@ def _pull_one(agent_id: int, trigger: str, skipped: set[int]) -> int | None:
     agent = found[0]
     if not (agent.on_duty and not agent.on_time_off and agent.active < agent.capacity):
         return None
+    requirements = routing.service_requirements()
     for _ in range(MAX_CLAIM_ATTEMPTS):
-        head = routing.next_waiting_for(agent, at=now, exclude=skipped)
+        head = routing.next_waiting_for(agent, at=now, exclude=skipped, requirements=requirements)
         if head is None:
             return None
-        ticket = _claim(head, agent, skipped)
+        ticket = _claim(head, agent, skipped, requirements)
         if ticket is None:
             continue
         assert ticket.team is not None
@@ -94,7 +96,12 @@ def _pull_one(agent_id: int, trigger: str, skipped: set[int]) -> int | None:
     return None
 
 
-def _claim(head: TicketFacts, agent: AgentFacts, skipped: set[int]) -> Ticket | None:
+def _claim(
+    head: TicketFacts,
+    agent: AgentFacts,
+    skipped: set[int],
+    requirements: Mapping[int, dict[str, int]],
+) -> Ticket | None:
     """Lock the queued ticket and check it still waits for this agent; else skip it."""
     ticket = lock_ticket(head.id, skip_locked=True)
     if ticket is None:
@@ -104,7 +111,7 @@ def _claim(head: TicketFacts, agent: AgentFacts, skipped: set[int]) -> Ticket | 
         QueuedTicket.objects.filter(ticket_id=head.id).delete()
         skipped.add(head.id)
         return None
-    current = routing.ticket_facts(ticket, due_at=head.due_at)
+    current = routing.ticket_facts(ticket, due_at=head.due_at, requirements=requirements)
     if engine.eligibility(agent, current) is not None:
         skipped.add(head.id)
         return None
@@ -199,9 +206,42 @@ def _handover_sweep() -> list[int]:
 
 
 def _page_for_waiting_p1s() -> list[int]:
+    """Route the waiting P1s that paged nobody yet, unless that could only queue them again."""
     waiting = QueuedTicket.objects.filter(priority=1, paged_at__isnull=True).order_by("due_at")
+    entries = list(waiting[:REPAIR_BATCH])
+    worth = _worth_routing_again(entries, clock.now())
     return [
-        ticket_id
-        for ticket_id in list(waiting.values_list("ticket_id", flat=True)[:REPAIR_BATCH])
-        if ticket_route(ticket_id=ticket_id).paged_user_id is not None
+        entry.ticket_id
+        for entry in entries
+        if entry.ticket_id in worth
+        and ticket_route(ticket_id=entry.ticket_id).paged_user_id is not None
     ]
+
+
+def _worth_routing_again(entries: Sequence[QueuedTicket], now: dt.datetime) -> set[int]:
+    """The waiting tickets for which :func:`ticket_route` could page someone or assign them.
+
+    A ticket that some agent on duty could take, all of whom are at
+    capacity, would only be queued again: it waits for the next pull, and
+    skipping it spares a full decision. The facts are read once per team,
+    without locks; any ticket routed still gets a decision under locks.
+    """
+    requirements = routing.service_requirements()
+    facts_by_team = {
+        team_id: routing.agent_facts(team_id=team_id, at=now)
+        for team_id in {entry.team_id for entry in entries}
+    }
+    worth = set()
+    for entry in entries:
+        ticket = TicketFacts(
+            id=entry.ticket_id,
+            team_id=entry.team_id,
+            priority=entry.priority,
+            required_skills=requirements.get(entry.service_id or 0, {}),
+            due_at=entry.due_at,
+            created_at=entry.created_at,
+        )
+        takers = [f for f in facts_by_team[entry.team_id] if engine.could_take(f, ticket)]
+        if not takers or any(f.active < f.capacity for f in takers):
+            worth.add(entry.ticket_id)
+    return worth

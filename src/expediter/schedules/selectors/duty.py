@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from expediter.core.errors import InvalidInput
 from expediter.schedules.hours import WeeklyHours, parse_hours, weekly_intervals_utc
@@ -142,6 +142,71 @@ class AgentTime:
         return _subtract(self.worked, self.time_off)
 
 
+PatternKey = tuple[tuple[str, str, Any, Any], ...]
+
+
+@dataclass
+class _ScheduleRows:
+    """The schedule rows of a set of agents over a window, by agent id."""
+
+    shifts: dict[int, list[ShiftValues]]
+    extra: dict[int, list[Interval]]
+    time_off: dict[int, list[Interval]]
+
+    def pattern_key(self, agent_id: int) -> PatternKey:
+        """What the agent's recurring time depends on: colleagues sharing it share the work."""
+        return tuple(
+            sorted(
+                (v.hours, v.time_zone, v.valid_from, v.valid_until) for v in self.shifts[agent_id]
+            )
+        )
+
+    def has_exceptions(self, agent_id: int) -> bool:
+        """An extra shift or time off in the window makes the agent's time their own."""
+        return bool(self.extra.get(agent_id) or self.time_off.get(agent_id))
+
+
+def _schedule_rows(
+    scope: Collection[int] | QuerySet[Any], start: dt.datetime, end: dt.datetime
+) -> _ScheduleRows:
+    """Shifts, extra shifts and approved time off overlapping ``[start, end)``: three queries.
+
+    Unordered on purpose: intervals are merged afterwards, and sorting hundreds
+    of rows in the database would only add to each decision.
+    """
+    shifts: dict[int, list[ShiftValues]] = defaultdict(list)
+    for row in (
+        Shift.objects.filter(agent_id__in=scope)
+        .order_by()
+        .values_list("agent_id", "hours", "time_zone", "valid_from", "valid_until")
+    ):
+        shifts[row[0]].append(ShiftValues(*row))
+    extra: dict[int, list[Interval]] = defaultdict(list)
+    for agent_id, lo, hi in (
+        ExtraShift.objects.filter(agent_id__in=scope, start__lt=end, end__gt=start)
+        .order_by()
+        .values_list("agent_id", "start", "end")
+    ):
+        extra[agent_id].append((max(lo, start), min(hi, end)))
+    time_off: dict[int, list[Interval]] = defaultdict(list)
+    for agent_id, lo, hi in (
+        TimeOff.objects.filter(
+            agent_id__in=scope, status=TimeOffStatus.APPROVED, start__lt=end, end__gt=start
+        )
+        .order_by()
+        .values_list("agent_id", "start", "end")
+    ):
+        time_off[agent_id].append((lo, hi))
+    return _ScheduleRows(shifts=shifts, extra=extra, time_off=time_off)
+
+
+def _agent_time(rows: _ScheduleRows, agent_id: int, recurring: list[Interval]) -> AgentTime:
+    worked = recurring
+    if rows.extra.get(agent_id):
+        worked = _merge([*worked, *rows.extra[agent_id]])
+    return AgentTime(worked=worked, time_off=_merge(rows.time_off.get(agent_id, ())))
+
+
 def agent_times(
     *,
     agent_ids: Collection[int],
@@ -155,33 +220,14 @@ def agent_times(
     memberships), replaces a long ``IN (...)`` list whose preparation costs
     more than the queries themselves for hundreds of agents.
     """
-    scope: Collection[int] | QuerySet[Any] = agent_ids if among is None else among
-    shifts: dict[int, list[ShiftValues]] = defaultdict(list)
-    for row in Shift.objects.filter(agent_id__in=scope).values_list(
-        "agent_id", "hours", "time_zone", "valid_from", "valid_until"
-    ):
-        shifts[row[0]].append(ShiftValues(*row))
-    extra: dict[int, list[Interval]] = defaultdict(list)
-    for agent_id, lo, hi in ExtraShift.objects.filter(
-        agent_id__in=scope, start__lt=end, end__gt=start
-    ).values_list("agent_id", "start", "end"):
-        extra[agent_id].append((max(lo, start), min(hi, end)))
-    time_off: dict[int, list[Interval]] = defaultdict(list)
-    for agent_id, lo, hi in TimeOff.objects.filter(
-        agent_id__in=scope, status=TimeOffStatus.APPROVED, start__lt=end, end__gt=start
-    ).values_list("agent_id", "start", "end"):
-        time_off[agent_id].append((lo, hi))
-    patterns: dict[tuple[tuple[str, str, Any, Any], ...], list[Interval]] = {}
+    rows = _schedule_rows(agent_ids if among is None else among, start, end)
+    patterns: dict[PatternKey, list[Interval]] = {}
     times = {}
     for agent_id in agent_ids:
-        own = shifts[agent_id]
-        key = tuple(sorted((v.hours, v.time_zone, v.valid_from, v.valid_until) for v in own))
+        key = rows.pattern_key(agent_id)
         if key not in patterns:  # colleagues on the same pattern share one computation
-            patterns[key] = shift_intervals(own, start, end)
-        worked = patterns[key]
-        if extra[agent_id]:
-            worked = _merge([*worked, *extra[agent_id]])
-        times[agent_id] = AgentTime(worked=worked, time_off=_merge(time_off[agent_id]))
+            patterns[key] = shift_intervals(rows.shifts[agent_id], start, end)
+        times[agent_id] = _agent_time(rows, agent_id, patterns[key])
     return times
 
 
@@ -214,11 +260,38 @@ def duty_states(
     ``on_duty`` is false during time off; ``duty_ends_at`` is when the
     current stretch of work ends (time off starting later cuts it short),
     looking two days ahead at most. ``among`` as for :func:`agent_times`.
+
+    Agents with neither an extra shift nor time off near ``at`` are in the
+    same state as every colleague on the same shifts, so a team of hundreds
+    costs one computation per shift pattern plus one per exception.
     """
-    times = agent_times(
-        agent_ids=agent_ids, start=at - _DUTY_LOOKBACK, end=at + _DUTY_LOOKAHEAD, among=among
-    )
-    return {agent_id: _state_at(time, at) for agent_id, time in times.items()}
+    start, end = _duty_window(at)
+    rows = _schedule_rows(agent_ids if among is None else among, start, end)
+    recurring: dict[PatternKey, list[Interval]] = {}
+    shared: dict[PatternKey, DutyState] = {}
+    states = {}
+    for agent_id in agent_ids:
+        key = rows.pattern_key(agent_id)
+        if key not in recurring:
+            recurring[key] = shift_intervals(rows.shifts[agent_id], start, end)
+        if rows.has_exceptions(agent_id):
+            time = _agent_time(rows, agent_id, recurring[key])
+            states[agent_id] = _state_at(time, at)
+            continue
+        if key not in shared:
+            shared[key] = _state_at(AgentTime(worked=recurring[key]), at)
+        states[agent_id] = shared[key]
+    return states
+
+
+def _duty_window(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The stretch of calendar duty is computed over: a day back, two days ahead.
+
+    Validity dates are checked against the local day a stretch starts in
+    this window (see :func:`shift_intervals`), so every reader of duty at
+    ``at`` uses this same window.
+    """
+    return at - _DUTY_LOOKBACK, at + _DUTY_LOOKAHEAD
 
 
 def _state_at(time: AgentTime, at: dt.datetime) -> DutyState:
@@ -227,6 +300,70 @@ def _state_at(time: AgentTime, at: dt.datetime) -> DutyState:
         if lo <= at < hi:
             return DutyState(on_duty=True, on_time_off=on_time_off, duty_ends_at=hi)
     return DutyState(on_duty=False, on_time_off=on_time_off, duty_ends_at=None)
+
+
+@dataclass(frozen=True)
+class DutyAt:
+    """Who of a group is at work (in a shift or an extra shift) and who is on time off, at once.
+
+    A person is on duty exactly when at work and not on time off, as
+    :func:`duty_states` would say; ``duty_ends_at`` is not known here.
+    """
+
+    at_work: frozenset[int]
+    on_time_off: frozenset[int]
+
+    def on_duty(self, person_id: int) -> bool:
+        return person_id in self.at_work and person_id not in self.on_time_off
+
+
+def duty_at(*, at: dt.datetime, among: QuerySet[Any]) -> DutyAt:
+    """Duty of a whole team at ``at`` in four small queries, whatever its size.
+
+    For a decision that only needs to know who is on duty, not until when:
+    instead of reading and placing on the calendar every shift of hundreds
+    of people, one query reads the distinct patterns (hours and zone) of
+    the shifts of ``among`` (a subquery of ids), each pattern is placed on
+    the calendar once to see whether ``at`` falls in one of its stretches
+    and on which local day that stretch starts (validity dates are checked
+    against that day, as in :func:`shift_intervals`, over the window of
+    :func:`duty_states`), and the database returns the ids of the people
+    holding a shift of a pattern that is on; then those in an extra shift,
+    and those on approved time off, at ``at``.
+    """
+    start, end = _duty_window(at)
+    covering: Q | None = None
+    patterns = Shift.objects.filter(agent_id__in=among).order_by().distinct()
+    for hours, zone in patterns.values_list("hours", "time_zone"):
+        day = _stretch_day(hours, zone, at, start, end)
+        if day is not None:
+            valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
+                Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+            )
+            pattern = Q(hours=hours, time_zone=zone) & valid
+            covering = pattern if covering is None else covering | pattern
+    at_work: set[int] = set()
+    if covering is not None:
+        at_work.update(_ids(Shift.objects.filter(covering, agent_id__in=among)))
+    at_work.update(_ids(ExtraShift.objects.filter(agent_id__in=among, start__lte=at, end__gt=at)))
+    away = TimeOff.objects.filter(
+        agent_id__in=among, status=TimeOffStatus.APPROVED, start__lte=at, end__gt=at
+    )
+    return DutyAt(at_work=frozenset(at_work), on_time_off=frozenset(_ids(away)))
+
+
+def _ids(rows: QuerySet[Any]) -> list[int]:
+    return list(rows.order_by().values_list("agent_id", flat=True))
+
+
+def _stretch_day(
+    hours: str, zone: str, at: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> dt.date | None:
+    """The local day on which the pattern's stretch holding ``at`` starts; None when off."""
+    for lo, hi in _pattern_intervals(hours, zone, start, end):
+        if lo <= at < hi:
+            return lo.astimezone(ZoneInfo(zone)).date()
+    return None
 
 
 def on_time_off(*, agent_id: int, at: dt.datetime) -> bool:

@@ -1,0 +1,79 @@
+"""Reads for routing: the facts the engine decides on, the waiting queue, the team board.
+
+Every reader here costs a fixed number of queries whatever the size of the
+team or of the queue, so a decision among 500 agents and a pull from a queue
+of 100,000 tickets stay in the milliseconds (see ``bench/routing.py`` and
+``docs/routing.md``): ``facts`` (agents and tickets as the engine sees them),
+``queue`` (the waiting queue) and ``board`` (the lead's board).
+
+Due times come from the SLA engine when it is installed (a soft dependency:
+:func:`due_times` asks ``expediter.sla.selectors.annotate_next_due`` for the
+earliest running clock), else from the ticket's creation plus its priority's
+target (:data:`PRIORITY_TARGET_MINUTES`).
+"""
+
+from expediter.routing.selectors.board import AgentLoad, TeamBoard, team_board
+from expediter.routing.selectors.facts import (
+    PRIORITY_TARGET_MINUTES,
+    QUEUEABLE_STATUSES,
+    TeamCensus,
+    active_counts,
+    active_ticket_count,
+    agent_facts,
+    desk_zone,
+    due_times,
+    duty_end,
+    fallback_due_at,
+    handover_team_ids,
+    is_waiting,
+    routing_settings,
+    service_requirements,
+    team_census,
+    team_member_ids,
+    team_policies,
+    team_scope,
+    ticket_facts,
+    zone_of,
+)
+from expediter.routing.selectors.queue import (
+    QUEUE_PAGE_SIZE,
+    QueueRow,
+    next_waiting_for,
+    queue_heads,
+    queue_rows,
+    queue_size,
+    teams_with_waiting_tickets,
+)
+
+__all__ = [
+    "PRIORITY_TARGET_MINUTES",
+    "QUEUEABLE_STATUSES",
+    "QUEUE_PAGE_SIZE",
+    "AgentLoad",
+    "QueueRow",
+    "TeamBoard",
+    "TeamCensus",
+    "active_counts",
+    "active_ticket_count",
+    "agent_facts",
+    "desk_zone",
+    "due_times",
+    "duty_end",
+    "fallback_due_at",
+    "handover_team_ids",
+    "is_waiting",
+    "next_waiting_for",
+    "queue_heads",
+    "queue_rows",
+    "queue_size",
+    "routing_settings",
+    "service_requirements",
+    "team_board",
+    "team_census",
+    "team_member_ids",
+    "team_policies",
+    "team_scope",
+    "teams_with_waiting_tickets",
+    "ticket_facts",
+    "zone_of",
+]
