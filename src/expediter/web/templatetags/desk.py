@@ -12,13 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
+from expediter.appointments.models import AppointmentKind, AppointmentStatus
+from expediter.schedules.models import TimeOffKind
+from expediter.schedules.oncall import OVERRIDE
+from expediter.sla.models import ClockKindChoices
 from expediter.tickets.models import Channel, LinkKind, Status, TicketEvent
 
 register = template.Library()
@@ -85,11 +91,27 @@ FIELD_LABELS = {
     "parent_of_by": gettext_lazy("child of"),
     "appointment_kind": gettext_lazy("appointment kind"),
     "appointment_status": gettext_lazy("appointment status"),
+    "agent": gettext_lazy("agent"),
+    "start": gettext_lazy("start"),
+    "end": gettext_lazy("end"),
+    "date": gettext_lazy("date"),
     "location": gettext_lazy("location"),
     "window": gettext_lazy("time window"),
     "duration": gettext_lazy("duration"),
     "site": gettext_lazy("site"),
+    "clock": gettext_lazy("clock"),
+    "due": gettext_lazy("due"),
+    "paged": gettext_lazy("paged"),
 }
+
+# Stored codes whose label the model's choices already carry, by the event field holding them.
+CHOICE_FIELDS: dict[str, type[models.TextChoices]] = {
+    "appointment_kind": AppointmentKind,
+    "appointment_status": AppointmentStatus,
+    "clock": ClockKindChoices,
+}
+# Moments that services store as ISO text (an appointment's start and end).
+MOMENT_FIELDS = frozenset({"start", "end"})
 
 AUTHOR_KINDS = {"agent": gettext_lazy("agent"), "requester": gettext_lazy("requester")}
 
@@ -238,9 +260,25 @@ def format_value(field_name: str, value: Any) -> str:
         return str(AUTHOR_KINDS[value])
     if field_name == "kind" and value in ARTICLE_KINDS:
         return str(ARTICLE_KINDS[value])
+    choices = CHOICE_FIELDS.get(field_name)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    if field_name in MOMENT_FIELDS and isinstance(value, str):
+        return _moment(value)
     if field_name in TICKET_NUMBER_FIELDS and isinstance(value, int):
         return f"#{value}"
     return str(value)
+
+
+def _moment(iso: str) -> str:
+    """A stored ISO moment in the desk's zone and the reader's date format."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if timezone.is_naive(moment):
+        return iso
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 REVERSE_LINK_LABELS = {
@@ -266,3 +304,15 @@ def minutes(total: int | None) -> str:
     if not hours:
         return _("%(minutes)d min") % {"minutes": rest}
     return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": rest}
+
+
+@register.filter
+def time_off_kind_label(kind: str) -> str:
+    """A time off's kind as people read it ("Training"), the stored code if unknown."""
+    return str(TimeOffKind(kind).label) if kind in TimeOffKind.values else kind
+
+
+@register.filter
+def oncall_source_label(source: str) -> str:
+    """Why someone is on call: the rotation layer's own name, or a worded override."""
+    return pgettext("on call", "override") if source == OVERRIDE else source
