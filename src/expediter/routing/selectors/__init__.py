@@ -6,9 +6,8 @@ of 100,000 tickets stay in the milliseconds (see ``bench/routing.py`` and
 ``docs/routing.md``): ``facts`` (agents and tickets as the engine sees them),
 ``queue`` (the waiting queue) and ``board`` (the lead's board).
 
-Due times come from the SLA engine when it is installed (a soft dependency:
-:func:`due_times` asks ``expediter.sla.selectors.annotate_next_due`` for the
-earliest running clock), else from the ticket's creation plus its priority's
+Due times are ``Ticket.sla_due_at`` (the earliest running SLA clock, kept on
+the ticket by the SLA engine), else the ticket's creation plus its priority's
 target (:data:`PRIORITY_TARGET_MINUTES`).
 """
 

@@ -10,12 +10,11 @@ that ticket requires.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -312,33 +311,18 @@ def duty_end(*, agent_id: int, at: dt.datetime) -> dt.datetime | None:
 
 
 def due_times(tickets: Sequence[Ticket]) -> dict[int, dt.datetime]:
-    """When each ticket should be started: the SLA engine's due time, else the priority target."""
-    from_sla = _sla_due_times([t.pk for t in tickets])
-    return {t.pk: from_sla.get(t.pk) or fallback_due_at(t.created_at, t.priority) for t in tickets}
+    """When each ticket should be started: its SLA due time, else the priority target.
+
+    ``Ticket.sla_due_at`` is the earliest running clock's due time, kept by the
+    SLA engine on every write; a ticket no policy covers (or a paused one) has
+    none and falls back to the priority target.
+    """
+    return {t.pk: t.sla_due_at or fallback_due_at(t.created_at, t.priority) for t in tickets}
 
 
 def fallback_due_at(created_at: dt.datetime, priority: int) -> dt.datetime:
     minutes = PRIORITY_TARGET_MINUTES.get(priority, PRIORITY_TARGET_MINUTES[4])
     return created_at + dt.timedelta(minutes=minutes)
-
-
-def _sla_due_times(ticket_ids: list[int]) -> Mapping[int, dt.datetime | None]:
-    """The earliest running SLA due time of each ticket, when the SLA engine is installed.
-
-    Read through ``expediter.sla.selectors.annotate_next_due`` (``sla_due``);
-    a desk without it, or a ticket no policy covers, falls back to the
-    priority target.
-    """
-    try:
-        module = importlib.import_module("expediter.sla.selectors")
-    except ImportError:
-        return {}
-    annotate = getattr(module, "annotate_next_due", None)
-    if annotate is None or not ticket_ids:
-        return {}
-    typed = cast(Callable[[QuerySet[Ticket]], Any], annotate)
-    annotated = typed(Ticket.objects.filter(pk__in=ticket_ids).order_by())
-    return dict(annotated.values_list("pk", "sla_due"))
 
 
 def ticket_facts(
