@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 
 from expediter.core import clock
 from expediter.core.errors import NotFound
@@ -124,27 +124,6 @@ def ticket_sla_view(ticket_id: int, *, now: dt.datetime | None = None) -> Ticket
     return ticket_sla_views([ticket_id], now=now).get(ticket_id)
 
 
-def annotate_next_due(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Add what a queue row needs to be coloured and sorted, as subqueries (no extra query).
-
-    ``sla_due``: the earliest due time among running clocks; ``sla_warn_at``:
-    the earliest warning instant among them; ``sla_breach_at``: the earliest
-    breach of a running or paused clock (in the future until it happens);
-    ``sla_paused``: whether the resolution clock is paused.
-    """
-    clocks = SlaClock.objects.filter(ticket=OuterRef("pk"))
-    running = clocks.filter(status=ClockStatusChoices.RUNNING)
-    live_breaches = clocks.filter(status__in=LIVE_STATUSES, breach_at__isnull=False)
-    return queryset.annotate(
-        sla_due=Subquery(running.order_by("due_at").values("due_at")[:1]),
-        sla_warn_at=Subquery(
-            running.filter(warn_at__isnull=False).order_by("warn_at").values("warn_at")[:1]
-        ),
-        sla_breach_at=Subquery(live_breaches.order_by("breach_at").values("breach_at")[:1]),
-        sla_paused=Exists(clocks.filter(status=ClockStatusChoices.PAUSED)),
-    )
-
-
 def order_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Most urgent first: the earliest running due time (overdue ones lead), then priority.
 
@@ -159,23 +138,56 @@ def order_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 def attach_sla_marks(tickets: Sequence[Ticket]) -> None:
     """Give a page of tickets what their queue badges show, in one query.
 
-    Sets the attributes :func:`annotate_next_due` would (``sla_due``,
-    ``sla_warn_at``, ``sla_breach_at``, ``sla_paused``) on rows already
-    fetched: annotating the whole sorted queryset instead would evaluate the
-    subqueries for every candidate row before the page is cut.
+    Sets on rows already fetched ``sla_due`` (the earliest due time among
+    running clocks), ``sla_warn_at`` (the earliest warning among them),
+    ``sla_breach_at`` (the earliest breach of a running or paused clock, in
+    the future until it happens) and ``sla_paused`` (a clock is paused),
+    from the live clocks read as plain values: annotating the whole sorted
+    queryset instead would evaluate subqueries for every candidate row
+    before the page is cut.
     """
     if not tickets:
         return
-    ids = [ticket.pk for ticket in tickets]
-    annotated = annotate_next_due(Ticket.objects.filter(pk__in=ids)).order_by()
-    columns = ("pk", "sla_due", "sla_warn_at", "sla_breach_at", "sla_paused")
-    marks = {pk: rest for pk, *rest in annotated.values_list(*columns)}
+    marks: dict[int, _Marks] = {ticket.pk: _Marks() for ticket in tickets}
+    live = SlaClock.objects.filter(ticket_id__in=list(marks), status__in=LIVE_STATUSES)
+    for ticket_id, status, due_at, warn_at, breach_at in live.order_by().values_list(
+        "ticket_id", "status", "due_at", "warn_at", "breach_at"
+    ):
+        marks[ticket_id].add(status == ClockStatusChoices.RUNNING, due_at, warn_at, breach_at)
     for ticket in tickets:
-        due, warn_at, breach_at, paused = marks.get(ticket.pk, (None, None, None, False))
-        ticket.sla_due = due  # type: ignore[attr-defined]
-        ticket.sla_warn_at = warn_at  # type: ignore[attr-defined]
-        ticket.sla_breach_at = breach_at  # type: ignore[attr-defined]
-        ticket.sla_paused = paused  # type: ignore[attr-defined]
+        found = marks[ticket.pk]
+        ticket.sla_due = found.due  # type: ignore[attr-defined]
+        ticket.sla_warn_at = found.warn_at  # type: ignore[attr-defined]
+        ticket.sla_breach_at = found.breach_at  # type: ignore[attr-defined]
+        ticket.sla_paused = found.paused  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Marks:
+    """The earliest of each instant over a ticket's live clocks."""
+
+    due: dt.datetime | None = None
+    warn_at: dt.datetime | None = None
+    breach_at: dt.datetime | None = None
+    paused: bool = False
+
+    def add(
+        self,
+        running: bool,
+        due_at: dt.datetime | None,
+        warn_at: dt.datetime | None,
+        breach_at: dt.datetime | None,
+    ) -> None:
+        if running:
+            self.due = _earliest(self.due, due_at)
+            self.warn_at = _earliest(self.warn_at, warn_at)
+        else:
+            self.paused = True
+        self.breach_at = _earliest(self.breach_at, breach_at)
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _ticket_sla(

@@ -1,9 +1,9 @@
 """How SLA clocks look on the pages: the ticket's clocks and the queue's badge.
 
 ``{% sla_ticket_clocks ticket %}`` renders the ticket page's card;
-``{% sla_badge ticket %}`` a queue row's badge, read from the annotations of
-``expediter.sla.selectors.annotate_next_due`` (or ``order_by_urgency``) so a
-page of rows costs no extra query. Colours: ``sla-ok``, ``sla-warning``,
+``{% sla_badge ticket %}`` a queue row's badge, read from the marks that
+``expediter.sla.selectors.attach_sla_marks`` puts on a page of rows in one
+query. Colours: ``sla-ok``, ``sla-warning``,
 ``sla-breached``, ``sla-paused``, ``sla-met`` (see ``web/sla/_styles.html``).
 """
 
