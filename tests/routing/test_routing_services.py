@@ -97,6 +97,15 @@ def test_created_ticket_goes_to_the_best_eligible_agent_with_the_reason(
     assert not QueuedTicket.objects.exists()
 
 
+def test_the_chosen_agent_is_told_in_their_own_language(
+    network, django_capture_on_commit_callbacks
+) -> None:
+    ann = tech("Ann", language="fr")
+    ticket = created(django_capture_on_commit_callbacks)
+    note = Notification.objects.get(user=ann, ticket=ticket, kind="assigned")
+    assert note.text == f"#{ticket.number} {ticket.subject} vous est attribué"
+
+
 def test_nobody_eligible_waits_in_the_queue_and_says_so_once_per_cause(
     network, at, django_capture_on_commit_callbacks
 ) -> None:

@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.mail.notify import notify_user
+from expediter.mail.services.replies import language_of
 from expediter.routing import engine
 from expediter.routing import selectors as routing
 from expediter.routing.engine import AgentFacts, Decision, TicketFacts
@@ -114,12 +117,12 @@ def assign_ticket(ticket: Ticket, agent_id: int, reason: str, now: dt.datetime) 
     assignee_change(ticket, assignee=agent, actor=None, reason=reason)
     _remember_turn(agent_id, now)
     QueuedTicket.objects.filter(ticket_id=ticket.pk).delete()
-    notify_user(
-        user=agent,
-        ticket=ticket,
-        kind="assigned",
-        text=f"#{ticket.number} {ticket.subject} is assigned to you",
-    )
+    with translation.override(language_of(agent)):
+        text = _("#%(number)s %(subject)s is assigned to you") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+        }
+    notify_user(user=agent, ticket=ticket, kind="assigned", text=text)
 
 
 def _remember_turn(agent_id: int, now: dt.datetime) -> None:
@@ -197,12 +200,13 @@ def _page_on_call(ticket: Ticket, entry: QueuedTicket, now: dt.datetime) -> int 
         reason=reason,
         at=now,
     )
-    notify_user(
-        user=person,
-        ticket=ticket,
-        kind="paged",
-        text=f"P1 #{ticket.number} {ticket.subject}: nobody on duty in {ticket.team.name}",
-    )
+    with translation.override(language_of(person)):
+        text = _("P1 #%(number)s %(subject)s: nobody on duty in %(team)s") % {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "team": ticket.team.name,
+        }
+    notify_user(user=person, ticket=ticket, kind="paged", text=text)
     entry.paged_at = now
     return person.pk
 
