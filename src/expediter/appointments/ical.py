@@ -18,12 +18,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
-
-from icalendar import Calendar, Event, vCalAddress, vDuration, vText
+from typing import TYPE_CHECKING, Literal
 
 from expediter.appointments.availability import Interval
 from expediter.core import clock
+
+if TYPE_CHECKING:  # imported where used: 11 MB a web process need not carry until a feed
+    from icalendar import Calendar, Event, vCalAddress
 
 Method = Literal["REQUEST", "CANCEL"]
 EventStatus = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
@@ -125,6 +126,8 @@ def build_feed(
     """A calendar to subscribe to; ``stamp`` defaults to the business clock's now."""
     if stamp is None:
         stamp = clock.now()
+    from icalendar import vDuration
+
     calendar = _calendar()
     calendar.add("method", "PUBLISH")
     calendar.add("name", _single_line(name))
@@ -147,6 +150,8 @@ def _feed_event(item: FeedEvent, stamp: dt.datetime) -> Event:
 
 
 def _calendar() -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -161,6 +166,8 @@ def _event(
     uid = _single_line(uid)
     if not uid:
         raise ValueError("uid must not be empty")
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
@@ -179,6 +186,8 @@ def _add_texts(event: Event, *, summary: str, description: str, location: str) -
 
 
 def _address(email: str, name: str) -> vCalAddress:
+    from icalendar import vCalAddress, vText
+
     address = vCalAddress(f"mailto:{_email(email)}")
     display = _single_line(name)
     if display:

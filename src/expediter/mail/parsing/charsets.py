@@ -14,8 +14,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 # Declared names that mean "no information".
 _MEANINGLESS = frozenset({"", "unknown", "unknown-8bit", "x-unknown", "default", "charset", "none"})
 
@@ -156,6 +154,8 @@ def _mostly_utf8(data: bytes) -> bool:
 
 
 def _guess(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes  # 9 MB: loaded by the first guess, not at start
+
     best = from_bytes(data).best()
     if best is None:
         return None
@@ -167,6 +167,8 @@ def guess_charset(data: bytes) -> str | None:
     or nothing fits)."""
     if data.isascii() or _strict(data, "utf-8") is not None:
         return None
+    from charset_normalizer import from_bytes
+
     best = from_bytes(data).best()
     return best.encoding if best is not None else None
 
