@@ -143,3 +143,17 @@ def test_htmx_gets_only_the_results_partial(signed_in) -> None:
     assert "Only the rows" in html
     assert "<html" not in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_queue_rows_escape_what_people_typed(signed_in) -> None:
+    requester = make_requester(name='Eve <img src=x onerror="alert(1)">')
+    service_save(name="Print & <b>scan</b>", team="Service Desk")
+    ticket = make_ticket(
+        requester=requester, subject="<script>alert(1)</script>", service="Print & <b>scan</b>"
+    )
+    page = signed_in(make_lead()).get(reverse("web:queue", args=["open"])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Eve &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "Print &amp; &lt;b&gt;scan&lt;/b&gt;" in page
+    assert f'<td class="number"><a href="/tickets/{ticket.pk}">{ticket.number}</a></td>' in page

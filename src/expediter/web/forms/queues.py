@@ -28,6 +28,12 @@ PRIORITY_CHOICES = [
 ]
 
 
+class FlatSelect(forms.Select):
+    """A select without option groups, its options written inline (see the template)."""
+
+    template_name = "web/widgets/select.html"
+
+
 def _status_choices() -> list[tuple[str, Any]]:
     return [("", _("Open")), ("all", _("Any status")), *Status.choices]
 
@@ -39,13 +45,16 @@ class QueueFilterForm(forms.Form):
         max_length=200,
         widget=forms.SearchInput(attrs={"placeholder": _("Search subject and messages")}),
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=_status_choices)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_status_choices, widget=FlatSelect
+    )
     team = forms.ModelChoiceField(
         label=_("Team"),
         required=False,
         queryset=Team.objects.order_by("name"),
         to_field_name="name",
         empty_label=_("Any team"),
+        widget=FlatSelect,
     )
     service = forms.ModelChoiceField(
         label=_("Service"),
@@ -53,6 +62,7 @@ class QueueFilterForm(forms.Form):
         queryset=Service.objects.order_by("name"),
         to_field_name="name",
         empty_label=_("Any service"),
+        widget=FlatSelect,
     )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
@@ -60,6 +70,7 @@ class QueueFilterForm(forms.Form):
         choices=PRIORITY_CHOICES,
         coerce=int,
         empty_value=None,
+        widget=FlatSelect,
     )
     sort = forms.ChoiceField(
         label=_("Sort"),
@@ -71,6 +82,7 @@ class QueueFilterForm(forms.Form):
             ("newest", _("Newest first")),
             ("updated", _("Recently updated")),
         ],
+        widget=FlatSelect,
     )
 
     def filters(self, base: TicketFilters) -> TicketFilters:

@@ -115,16 +115,22 @@ def sla_badge(ticket: Any) -> SafeString:
     now = clock.now()
     if not hasattr(ticket, "sla_due"):
         return _badge_from_view(ticket, now)
+    return sla_badge_at(ticket, now, timezone.get_current_timezone())
+
+
+def sla_badge_at(ticket: Any, now: dt.datetime, zone: dt.tzinfo) -> SafeString:
+    """The badge from ``attach_sla_marks``, for a page that knows its clock and time zone."""
     due: dt.datetime | None = ticket.sla_due
-    breach_at = getattr(ticket, "sla_breach_at", None)
-    warn_at = getattr(ticket, "sla_warn_at", None)
+    breach_at = ticket.sla_breach_at
+    warn_at = ticket.sla_warn_at
     if breach_at is not None and breach_at < now:
-        return _badge("breached", _("overdue %(time)s") % {"time": timesince(breach_at, now)}, due)
+        text = _("overdue %(time)s") % {"time": timesince(breach_at, now)}
+        return _badge("breached", text, due, zone)
     if due is not None:
         state = "warning" if warn_at is not None and warn_at <= now else "ok"
-        return _badge(state, _("due in %(time)s") % {"time": timeuntil(due, now)}, due)
-    if getattr(ticket, "sla_paused", False):
-        return _badge("paused", str(STATE_LABELS["paused"]), None)
+        return _badge(state, _("due in %(time)s") % {"time": timeuntil(due, now)}, due, zone)
+    if ticket.sla_paused:
+        return _badge("paused", str(STATE_LABELS["paused"]), None, zone)
     return SafeString("")
 
 
@@ -166,12 +172,14 @@ def _badge_from_view(ticket: Any, now: dt.datetime) -> SafeString:
     if urgent is None:
         return SafeString("")
     display = clock_display(urgent)
-    return _badge(display.state, display.state_label, urgent.due_at)
+    return _badge(
+        display.state, display.state_label, urgent.due_at, timezone.get_current_timezone()
+    )
 
 
-def _badge(state: str, text: str, due: dt.datetime | None) -> SafeString:
+def _badge(state: str, text: str, due: dt.datetime | None, zone: dt.tzinfo) -> SafeString:
     title = (
-        _("Due %(when)s") % {"when": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")}
+        _("Due %(when)s") % {"when": due.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
         if due is not None
         else ""
     )
