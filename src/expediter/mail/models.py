@@ -200,6 +200,14 @@ class Mailbox(models.Model):
         default=MailboxAuth.PASSWORD,
     )
     secret = models.CharField(_("password or access token"), max_length=4000, blank=True)
+    # OAuth2: the access token (``secret``) is renewed with the refresh token
+    # before it expires, so a mailbox keeps working past the token's hour.
+    oauth_token_url = models.URLField(_("OAuth2 token URL"), max_length=500, blank=True)
+    oauth_client_id = models.CharField(_("OAuth2 client ID"), max_length=255, blank=True)
+    oauth_client_secret = models.CharField(_("OAuth2 client secret"), max_length=500, blank=True)
+    oauth_refresh_token = models.CharField(_("OAuth2 refresh token"), max_length=4000, blank=True)
+    oauth_scope = models.CharField(_("OAuth2 scope"), max_length=500, blank=True)
+    oauth_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     after = models.CharField(
         _("after processing"),

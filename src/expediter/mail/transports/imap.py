@@ -4,7 +4,8 @@ A message is marked read (or moved) only once the intake has committed what
 it made of it; a message whose processing failed stays as it was, so the
 next poll hands it over again (the intake recognises the stored bytes and
 retries them). Authentication is a password or an OAuth2 bearer token
-(SASL XOAUTH2); connections use TLS unless the server is on this machine.
+(SASL XOAUTH2, refreshed by the mailbox services before it expires);
+connections use TLS unless the server is on this machine.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 
 from expediter.core import clock
 from expediter.mail.models import InboundSource, Mailbox, MailboxAfter, MailboxAuth, MailboxSecurity
 from expediter.mail.selectors import mailbox_list
 from expediter.mail.services import IngestResult, mail_receive
-from expediter.mail.services.mailboxes import mailbox_record_poll
+from expediter.mail.services.mailboxes import (
+    mailbox_access_token,
+    mailbox_access_token_renew,
+    mailbox_record_poll,
+)
 
 logger = logging.getLogger("expediter.mail")
 
@@ -61,10 +67,17 @@ def _is_loopback(host: str) -> bool:
 
 
 def connect(mailbox: Mailbox) -> ImapSession:
-    """Open and authenticate a session for ``mailbox``."""
+    """Open and authenticate a session for ``mailbox``.
+
+    The OAuth2 access token is obtained (refreshed if need be) before the
+    connection is opened, so a refused refresh fetches nothing.
+    """
     secure = mailbox.security == MailboxSecurity.SSL
     if mailbox.security == MailboxSecurity.PLAIN and not _is_loopback(mailbox.host):
         raise ValueError(f"{mailbox.name}: unencrypted IMAP is allowed on this machine only")
+    token = (
+        mailbox_access_token(mailbox_id=mailbox.pk) if mailbox.auth == MailboxAuth.OAUTH2 else ""
+    )
     context = ssl.create_default_context()
     client = IMAPClient(
         mailbox.host, port=mailbox.port, ssl=secure, ssl_context=context, timeout=60
@@ -72,10 +85,29 @@ def connect(mailbox: Mailbox) -> ImapSession:
     if mailbox.security == MailboxSecurity.STARTTLS:
         client.starttls(context)
     if mailbox.auth == MailboxAuth.OAUTH2:
-        client.oauth2_login(mailbox.username, mailbox.secret)
+        _oauth2_login(client, mailbox, token)
     else:
         client.login(mailbox.username, mailbox.secret)
     return client
+
+
+def _oauth2_login(client: IMAPClient, mailbox: Mailbox, token: str) -> None:
+    """Sign in with XOAUTH2; a refused token we had stored is renewed once and retried.
+
+    Providers revoke tokens before their announced expiry (password change,
+    admin action). A token the provider has only just issued is not retried:
+    another one would be refused for the same reason.
+    """
+    try:
+        client.oauth2_login(mailbox.username, token)
+    except LoginError:
+        if token != mailbox.secret:
+            raise
+        renewed = mailbox_access_token_renew(mailbox_id=mailbox.pk, rejected_token=token)
+        if renewed is None:
+            raise
+        logger.info("XOAUTH2 refused the stored token of %s; retrying once", mailbox.name)
+        client.oauth2_login(mailbox.username, renewed)
 
 
 def _criteria(mailbox: Mailbox) -> list[str]:
