@@ -90,7 +90,7 @@ class DeskUserAddForm(AdminUserCreationForm):
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.with_email(email).exists():
             raise forms.ValidationError(_("A person with this email already exists."))
         return email
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,8 +86,18 @@ class Team(models.Model):
 
 
 class UserManager(BaseUserManager["User"]):
+    def with_email(self, email: str | None) -> models.QuerySet[User]:
+        """People by address, whatever its case, through ``user_email_lower_idx``.
+
+        ``email__iexact`` is a LIKE on SQLite and UPPER() on PostgreSQL, which
+        no index serves: every sender of every mail scanned all people.
+        """
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=(email or "").strip().lower()
+        )
+
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        return self.with_email(username).get()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -117,6 +128,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [models.Index(Lower("email"), name="user_email_lower_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

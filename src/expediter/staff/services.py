@@ -130,7 +130,7 @@ def user_create(
         raise InvalidInput("capacity cannot be negative", field="capacity")
     if not name.strip():
         raise InvalidInput("a person needs a name", field="name")
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.with_email(email).exists():
         raise Conflict(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
@@ -170,7 +170,7 @@ def agent_set_skills(*, agent: User, skills: Mapping[str, int]) -> None:
 def requester_get_or_create(*, email: str, name: str = "", language: str = "en") -> User:
     """The requester behind an address, created on first contact (email, phone, API)."""
     email = normalise_email(email)
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.with_email(email).first()
     if user is not None:
         return user
     user = User(email=email, name=name.strip() or email.split("@")[0], role=Role.REQUESTER)

@@ -239,7 +239,7 @@ def _match(parsed: ParsedMessage, lookups: IntakeLookups) -> Match | None:
 def _user_of(address: Address | None) -> User | None:
     if address is None:
         return None
-    return User.objects.filter(email__iexact=address.address).first()
+    return User.objects.with_email(address.address).first()
 
 
 def _facts(

@@ -398,9 +398,7 @@ def agents_on_duty(*, team_id: int, at: dt.datetime) -> list[User]:
 
 def agent_by_email(email: str) -> User:
     """The active agent behind an address, for commands and forms that name people."""
-    agent = User.objects.filter(
-        email__iexact=(email or "").strip(), is_active=True, role__in=STAFF_ROLES
-    ).first()
+    agent = User.objects.with_email(email).filter(is_active=True, role__in=STAFF_ROLES).first()
     if agent is None:
         raise InvalidInput(f"no active agent with email '{email}'", field="email")
     return agent

@@ -33,5 +33,5 @@ class DeskPasswordResetForm(PasswordResetForm):
     """
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
-        users = User.objects.filter(email__iexact=email.strip(), is_active=True)
+        users = User.objects.with_email(email).filter(is_active=True)
         return (user for user in users if user.email.lower() == email.strip().lower())

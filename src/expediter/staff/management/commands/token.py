@@ -21,7 +21,7 @@ class Command(ExpediterCommand):
         create.add_argument("--label", default="")
 
     def run(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=options["email"].strip()).first()
+        user = User.objects.with_email(options["email"]).first()
         if user is None:
             raise InvalidInput(f"no user with email {options['email']}", field="email")
         self.stdout.write(token_create(user=user, label=options["label"]))
