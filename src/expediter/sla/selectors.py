@@ -92,7 +92,9 @@ def ticket_sla_views(
     if not ticket_ids:
         return {}
     moment = now or clock.now()
-    rows = list(SlaClock.objects.filter(ticket_id__in=list(ticket_ids)))
+    rows = list(
+        SlaClock.objects.filter(ticket_id__in=list(ticket_ids)).order_by("ticket_id", "kind")
+    )
     if not rows:
         return {}
     catalogue = policy_catalogue()
@@ -199,17 +201,13 @@ def _ticket_sla(
     first = rows[0]
     calendar = calendars[first.calendar_id]
     business = business_calendar(calendar)
-    views = tuple(_clock_view(row, now, business) for row in sorted(rows, key=_by_kind))
+    views = tuple(_clock_view(row, now, business) for row in rows)
     return TicketSla(
         policy=policies[first.policy_id].name,
         calendar=calendar.name,
         time_zone=calendar.time_zone,
         clocks=views,
     )
-
-
-def _by_kind(row: SlaClock) -> str:
-    return row.kind
 
 
 def _clock_view(row: SlaClock, now: dt.datetime, business: BusinessCalendar) -> ClockView:

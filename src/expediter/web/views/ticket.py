@@ -7,7 +7,8 @@ the page, so everything also works without JavaScript.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.forms import Form
@@ -61,6 +62,7 @@ FAILURES = {
 
 # Service field names that differ from the form's.
 FIELD_NAMES = {"assignee_id": "assignee", "target": "number", "into": "number"}
+FormT = TypeVar("FormT", bound=Form)
 
 
 def _page_context(request: HttpRequest, ticket_id: int, **forms: Form) -> dict[str, Any]:
@@ -106,6 +108,24 @@ def _refused(request: HttpRequest, ticket_id: int, name: str, form: Form) -> Htt
         failure=FAILURES[name],
         context=_page_context(request, ticket_id, **{name: form}),
     )
+
+
+def _side_form(
+    request: HttpRequest,
+    ticket_id: int,
+    form: FormT,
+    name: str,
+    action: Callable[[FormT], object],
+    done_message: str,
+    field_names: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """One of the ticket page's small forms: validate, call its service, answer.
+
+    ``name`` is the form's key in the page context and in ``FAILURES``.
+    """
+    if form.is_valid() and attempt(form, lambda: action(form), field_names) is not None:
+        return _done(request, ticket_id, done_message)
+    return _refused(request, ticket_id, name, form)
 
 
 @agent_required
@@ -181,15 +201,14 @@ def ticket_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def ticket_tags(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = current_user(request)
-    form = TagsForm(request.POST)
-    if form.is_valid():
-        tags = form.tag_list()
-        done = attempt(
-            form, lambda: tickets.ticket_set_tags(ticket_id=ticket_id, tags=tags, actor=user)
-        )
-        if done is not None:
-            return _done(request, ticket_id, _("Tags saved."))
-    return _refused(request, ticket_id, "tags_form", form)
+    return _side_form(
+        request,
+        ticket_id,
+        TagsForm(request.POST),
+        "tags_form",
+        lambda form: tickets.ticket_set_tags(ticket_id=ticket_id, tags=form.tag_list(), actor=user),
+        _("Tags saved."),
+    )
 
 
 @agent_required
@@ -197,22 +216,20 @@ def ticket_tags(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def ticket_link(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = current_user(request)
-    form = LinkForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        link = attempt(
-            form,
-            lambda: tickets.ticket_link(
-                ticket_id=ticket_id,
-                target_id=visible_ticket_id(user=user, number=data["number"]),
-                kind=data["kind"],
-                actor=user,
-            ),
-            FIELD_NAMES,
-        )
-        if link is not None:
-            return _done(request, ticket_id, _("Tickets linked."))
-    return _refused(request, ticket_id, "link_form", form)
+    return _side_form(
+        request,
+        ticket_id,
+        LinkForm(request.POST),
+        "link_form",
+        lambda form: tickets.ticket_link(
+            ticket_id=ticket_id,
+            target_id=visible_ticket_id(user=user, number=form.cleaned_data["number"]),
+            kind=form.cleaned_data["kind"],
+            actor=user,
+        ),
+        _("Tickets linked."),
+        FIELD_NAMES,
+    )
 
 
 @agent_required
@@ -243,18 +260,19 @@ def ticket_merge(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def ticket_worklog(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = current_user(request)
-    form = WorklogForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        entry = attempt(
-            form,
-            lambda: tickets.worklog_add(
-                ticket_id=ticket_id, agent=user, minutes=data["minutes"], note=data["note"]
-            ),
-        )
-        if entry is not None:
-            return _done(request, ticket_id, _("Work logged."))
-    return _refused(request, ticket_id, "worklog_form", form)
+    return _side_form(
+        request,
+        ticket_id,
+        WorklogForm(request.POST),
+        "worklog_form",
+        lambda form: tickets.worklog_add(
+            ticket_id=ticket_id,
+            agent=user,
+            minutes=form.cleaned_data["minutes"],
+            note=form.cleaned_data["note"],
+        ),
+        _("Work logged."),
+    )
 
 
 @member_required
