@@ -16,7 +16,8 @@ on a desk seeded with ``bulk_create`` in a throw-away SQLite database (or the
 database of ``BENCH_DATABASE_URL``): 500 agents in one team (the worst case:
 every decision weighs all of them) and 100,000 open tickets, of
 which most wait in the queue. It prints p50/p99 of the routing decision alone
-(what ``ticket_route`` reads and decides before assigning), of ``ticket_route``
+(what ``ticket_route`` reads and decides before assigning, the team's roster
+kept as in a running worker), of reading that roster again, of ``ticket_route``
 for new tickets, of ``agent_pull`` for an agent who freed capacity, the
 statements each runs, and the time of one ``routing_sweep``. Figures only;
 nothing here asserts on time.
@@ -346,12 +347,17 @@ def bench_decisions(ticket_ids: list[int]) -> None:
     """The decision alone: what ``ticket_route`` reads and decides before it assigns, rolled back.
 
     The assignment itself goes through the ticket services (events, SLA
-    clocks, notification), which the ``ticket_route`` line includes.
+    clocks, notification), which the ``ticket_route`` line includes. The
+    team's roster is kept by the process as in a running worker (the first
+    decision reads it); the time to read it again, as after a change to the
+    team, is printed below.
     """
     from django.db import transaction
 
+    from expediter.routing.selectors.roster import HISTORY, load_team_roster
     from expediter.routing.services.assignment import _decide, _decision_facts
     from expediter.routing.services.locks import lock_ticket
+    from expediter.tickets.models import Ticket
 
     def decide(ticket_id: int) -> None:
         with transaction.atomic():
@@ -363,6 +369,9 @@ def bench_decisions(ticket_ids: list[int]) -> None:
 
     samples = [timed(partial(decide, ticket_id)) for ticket_id in ticket_ids]
     print(f"route decision alone (no assignment)    {percentiles(samples)}")
+    team_id = Ticket.objects.filter(pk=ticket_ids[0]).values_list("team_id", flat=True)[0]
+    reads = [timed(partial(load_team_roster, team_id, NOW - HISTORY)) for _ in range(20)]
+    print(f"  the team's roster read again (after a change) {percentiles(reads)}")
 
 
 def query_counts(action: Callable[[], object]) -> str:

@@ -1,9 +1,10 @@
 """Duty for a whole team at once: shared shift patterns, and duty as database conditions.
 
 Routing asks who is on duty among hundreds of agents for every decision.
-``duty_states`` computes each shift pattern once and ``duty_at`` lets
-the database answer; both must agree with the one-agent answers, across DST
-changes, midnight, validity dates, extra shifts and time off.
+``duty_states`` computes each shift pattern once and ``DutyReader`` answers
+from rows a routing roster keeps in memory; both must agree with the
+one-agent answers, across DST changes, midnight, validity dates, extra
+shifts and time off.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import random
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent
 
 from expediter.schedules import selectors
+from expediter.schedules.models import ExtraShift, Shift, TimeOff, TimeOffStatus
 from expediter.schedules.services import extra_shift_add, shift_add, timeoff_add
-from expediter.staff.models import TeamMembership, User
+from expediter.staff.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -88,26 +88,30 @@ def test_bulk_duty_agrees_with_one_agent_at_a_time(seed: int) -> None:
             assert states[agent_id].on_time_off == selectors.on_time_off(agent_id=agent_id, at=at)
 
 
+def _rows_in_hand(agent_id: int) -> tuple[list[selectors.ShiftValues], list, list]:
+    """Every schedule row of the agent, as a routing roster keeps them."""
+    shifts = [
+        selectors.ShiftValues(s.agent_id, s.hours, s.time_zone, s.valid_from, s.valid_until)
+        for s in Shift.objects.filter(agent_id=agent_id)
+    ]
+    extra = [(e.start, e.end) for e in ExtraShift.objects.filter(agent_id=agent_id)]
+    away = TimeOff.objects.filter(agent_id=agent_id, status=TimeOffStatus.APPROVED)
+    return shifts, extra, [(t.start, t.end) for t in away]
+
+
 @pytest.mark.parametrize("seed", [4, 5, 6])
-def test_duty_at_says_who_is_on_duty_like_duty_states(seed: int) -> None:
+def test_duty_from_rows_in_hand_agrees_with_duty_states(seed: int) -> None:
     crew = _crew(random.Random(seed), size=14)
     ids = [a.pk for a in crew]
-    team = TeamMembership.objects.filter(user_id__in=ids).values("user_id")
+    rows = {agent_id: _rows_in_hand(agent_id) for agent_id in ids}
     for at in INSTANTS:
         states = selectors.duty_states(agent_ids=ids, at=at)
-        duty = selectors.duty_at(at=at, among=team)
-        assert duty.on_time_off == {a for a in ids if states[a].on_time_off}
-        assert {a for a in ids if duty.on_duty(a)} == {a for a in ids if states[a].on_duty}
-
-
-@pytest.mark.parametrize("size", [4, 24])
-def test_duty_at_costs_four_queries_whatever_the_team(size: int) -> None:
-    crew = _crew(random.Random(7), size=size)
-    team = TeamMembership.objects.filter(user_id__in=[a.pk for a in crew]).values("user_id")
-    with CaptureQueriesContext(connection) as queries:
-        selectors.duty_at(at=INSTANTS[3], among=team)
-    assert len(queries.captured_queries) == 4
-    assert "DISTINCT" in queries.captured_queries[0]["sql"]
+        reader = selectors.DutyReader(at)
+        for agent_id, (shifts, extra, away) in rows.items():
+            assert reader.state(shifts, extra, away) == states[agent_id]
+            assert reader.on_time_off(away) == states[agent_id].on_time_off
+            on_duty = reader.at_work(shifts, extra) and not reader.on_time_off(away)
+            assert on_duty == states[agent_id].on_duty
 
 
 def test_a_round_the_clock_stretch_ends_two_days_ahead_at_most() -> None:

@@ -333,9 +333,9 @@ def test_deleting_the_policy_clears_the_due_time_and_rebuilds_set_it_back(
 def test_the_catalogue_is_read_once_until_a_policy_or_calendar_changes(
     per_priority, monday, django_assert_num_queries
 ) -> None:
-    from expediter.sla.services.clocks import _confirm_catalogue, policy_catalogue
+    from expediter.sla.services.clocks import _CATALOGUE, policy_catalogue
 
-    _confirm_catalogue()  # what the commit of the fixtures' writes does outside a test
+    _CATALOGUE.confirm()  # what the commit of the fixtures' writes does outside a test
     first = policy_catalogue()
     with django_assert_num_queries(0):
         assert policy_catalogue() is first
@@ -352,7 +352,7 @@ def test_the_catalogue_is_read_once_until_a_policy_or_calendar_changes(
     changed = policy_catalogue()
     assert changed is not first
     assert changed.policies[per_priority[4].pk].first_response_minutes == 5
-    _confirm_catalogue()
+    _CATALOGUE.confirm()
     assert policy_catalogue() is not changed  # read again once the change is committed
     confirmed = policy_catalogue()
     assert policy_catalogue() is confirmed

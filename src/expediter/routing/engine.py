@@ -33,8 +33,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from operator import itemgetter
 from typing import NamedTuple
@@ -312,6 +312,7 @@ def choose_agent(
     policy: str,
     now: datetime,
     unlisted: Mapping[str, int] | None = None,
+    duty_end: Callable[[int], datetime | None] | None = None,
 ) -> Decision:
     """Pick the agent for a ticket under a team's policy, with the reason in words.
 
@@ -321,6 +322,10 @@ def choose_agent(
     as with every member listed as long as ``agents`` holds everyone who
     qualifies or is only at capacity, and at least the first
     :data:`REASON_NAMED` of the others by id, in id order.
+
+    ``duty_end``: when the facts leave ``duty_ends_at`` out (it never changes
+    the choice, only the chosen agent's words), how to find it for the one
+    agent chosen.
     """
     check_policy(policy)
     urgency = urgency_level(ticket, now=now)
@@ -337,6 +342,8 @@ def choose_agent(
     ranked.sort(key=itemgetter(0))
     candidates = tuple(Candidate(a.id, a.name, score) for _, a, score in ranked)
     chosen = ranked[0][1] if ranked and policy != "manual" else None
+    if chosen is not None and duty_end is not None:
+        chosen = replace(chosen, duty_ends_at=duty_end(chosen.id))
     passed_over = _PassedOver([a for _, a, _ in ranked], skipped, Counter(unlisted or {}))
     reason = _reason(ticket, policy, chosen, passed_over, now)
     return Decision(chosen.id if chosen else None, reason, candidates)

@@ -19,20 +19,16 @@ from expediter.routing.selectors.facts import (
     active_counts,
     active_ticket_count,
     agent_facts,
-    desk_zone,
     due_times,
-    duty_end,
     fallback_due_at,
     handover_team_ids,
     is_waiting,
     routing_settings,
     service_requirements,
     team_census,
-    team_member_ids,
     team_policies,
     team_scope,
     ticket_facts,
-    zone_of,
 )
 from expediter.routing.selectors.queue import (
     QUEUE_PAGE_SIZE,
@@ -43,6 +39,7 @@ from expediter.routing.selectors.queue import (
     queue_size,
     teams_with_waiting_tickets,
 )
+from expediter.routing.selectors.roster import desk_zone, zone_of
 
 __all__ = [
     "PRIORITY_TARGET_MINUTES",
@@ -57,7 +54,6 @@ __all__ = [
     "agent_facts",
     "desk_zone",
     "due_times",
-    "duty_end",
     "fallback_due_at",
     "handover_team_ids",
     "is_waiting",
@@ -69,7 +65,6 @@ __all__ = [
     "service_requirements",
     "team_board",
     "team_census",
-    "team_member_ids",
     "team_policies",
     "team_scope",
     "teams_with_waiting_tickets",

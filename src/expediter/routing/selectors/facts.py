@@ -10,14 +10,12 @@ that ticket requires.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+import heapq
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.db.models import (
     Count,
     F,
@@ -31,7 +29,15 @@ from django.db.models import (
 from expediter.routing import engine
 from expediter.routing.engine import AgentFacts, TicketFacts
 from expediter.routing.models import TeamRoutingSettings
-from expediter.schedules.selectors import DutyAt, DutyState, duty_at, duty_states
+from expediter.routing.selectors.roster import (
+    RosterMember,
+    TeamRoster,
+    current_loads,
+    service_requirements_kept,
+    team_roster,
+    zone_of,
+)
+from expediter.schedules.selectors import DutyState, duty_states
 from expediter.staff.models import STAFF_ROLES, AgentSkill, Team, TeamMembership, User
 from expediter.tickets.models import ACTIVE_STATUSES, ServiceSkill, Ticket
 
@@ -41,23 +47,6 @@ PRIORITY_TARGET_MINUTES = {1: 30, 2: 120, 3: 480, 4: 1440}
 QUEUEABLE_STATUSES = ("new", "in_progress")
 """Open statuses in which a ticket without an assignee waits for one (waiting ones wait for
 someone else first)."""
-
-
-def desk_zone() -> ZoneInfo:
-    return ZoneInfo(settings.DESK_TIME_ZONE)
-
-
-@lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def zone_of(user_zone: str) -> ZoneInfo:
-    """The person's zone, else the desk's (an unknown name must not stop a decision)."""
-    return (_zone(user_zone) if user_zone else None) or desk_zone()
 
 
 def is_waiting(ticket: Ticket) -> bool:
@@ -98,12 +87,6 @@ def service_requirements(service_ids: Collection[int] | None = None) -> dict[int
     for service_id, skill, level in rows.values_list("service_id", "skill__name", "min_level"):
         found[service_id][skill] = level
     return dict(found)
-
-
-def team_member_ids(*, team_id: int) -> list[int]:
-    return list(
-        _staff().filter(memberships__team_id=team_id).order_by("pk").values_list("pk", flat=True)
-    )
 
 
 def team_scope(team_id: int) -> QuerySet[Any]:
@@ -236,61 +219,86 @@ class TeamCensus:
 
     agents: list[AgentFacts]
     unlisted: dict[str, int]
+    roster: TeamRoster
+    at: dt.datetime
+    could: frozenset[int]
+    """The listed members who meet every hard rule but perhaps capacity."""
+
+    def duty_end(self, agent_id: int) -> dt.datetime | None:
+        """When the member's current stretch of duty ends, for the words of the one chosen."""
+        member = self.roster.member(agent_id)
+        return None if member is None else member.duty_end(self.at)
 
 
 def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None) -> TeamCensus:
-    """The members of the ticket's team as one decision sees them, in seven small queries.
+    """The members of the ticket's team as one decision sees them, in one small query.
 
-    Who is on time off, at work (:func:`~expediter.schedules.selectors.duty_at`)
-    and skilled enough comes back from the database as ids, so each member's
-    first failed rule is a few set lookups; facts are built only for those
-    who could take the ticket and the few a reason names, and the others are
-    counted. Capacity is checked on the facts, after the locks. ``skills``
-    holds the ticket's required skills only and ``team_ids`` the ticket's
-    team only, which is all the decision reads; ``duty_ends_at`` is left out
-    (see :func:`duty_end`). ``also``: a member to list whatever the rules (a
-    handover's previous assignee, whom the caller then leaves out of the
-    reason: one more of each kind is listed).
+    Members, skills and schedules come from the process's roster
+    (:func:`~expediter.routing.selectors.roster.team_roster`), so each
+    member's first failed rule comes from a few set operations; facts are
+    built only for those who could take the ticket and the few a reason names,
+    whose loads are read (:func:`~expediter.routing.selectors.roster.current_loads`),
+    and the others are counted. Capacity is checked on the facts, after the
+    locks. ``skills`` holds the ticket's required skills only and
+    ``team_ids`` the ticket's team only, which is all the decision reads;
+    ``duty_ends_at`` is left out (see :meth:`TeamCensus.duty_end`). ``also``:
+    a member to list whatever the rules (a handover's previous assignee, whom
+    the caller then leaves out of the reason: one more of each kind is listed).
     """
     assert ticket.team_id is not None
-    scope = team_scope(ticket.team_id)
-    duty = duty_at(at=at, among=scope)
-    levels: dict[int, dict[str, int]] = defaultdict(dict)
-    for agent_id, skill, level in (
-        AgentSkill.objects.filter(agent_id__in=scope, skill__name__in=list(ticket.required_skills))
-        .order_by()
-        .values_list("agent_id", "skill__name", "level")
-    ):
-        levels[agent_id][skill] = level
+    roster = team_roster(ticket.team_id, at=at)
+    at_work, on_time_off = roster.duty_at(at)
+    skilled = roster.skilled(ticket.required_skills)
     named = engine.REASON_NAMED + (0 if also is None else 1)
-    listed: dict[int, str] = {}
-    alike: Counter[str] = Counter()
-    for pk in team_member_ids(team_id=ticket.team_id):
-        failed = _failed_before_capacity(pk, duty, levels[pk], ticket.required_skills)
-        alike[failed] += 1
-        if not failed or alike[failed] <= named or pk == also:
-            listed[pk] = failed
+    present = at_work - on_time_off
+    could = present if skilled is None else present & skilled
+    failing = (
+        (engine.ON_TIME_OFF, on_time_off),
+        (engine.OFF_DUTY, roster.ids - on_time_off - at_work),
+        (engine.LACKS_SKILL, set() if skilled is None else present - skilled),
+    )
+    listed = dict.fromkeys(could, "")
+    unlisted: dict[str, int] = {}
+    for rule, ids in failing:
+        if ids:
+            shown = set(heapq.nsmallest(named, ids))
+            if also is not None and also in ids:
+                shown.add(also)
+            listed.update(dict.fromkeys(shown, rule))
+            unlisted[rule] = len(ids) - len(shown)
+    loads = current_loads(could)
     team_ids = frozenset({ticket.team_id})
+    required = ticket.required_skills
     agents = [
-        _facts(row, team_ids=team_ids, skills=levels[row[0]], duty=_CENSUS_DUTY[listed[row[0]]])
-        for row in _people(User.objects.filter(pk__in=list(listed)))
+        _member_facts(roster.by_id[pk], team_ids, required, _CENSUS_DUTY[listed[pk]], loads.get(pk))
+        for pk in sorted(listed)
     ]
-    shown = Counter(failed for failed in listed.values() if failed)
-    unlisted = {rule: count - shown[rule] for rule, count in alike.items() if rule}
-    return TeamCensus(agents=agents, unlisted=unlisted)
+    return TeamCensus(
+        agents=agents, unlisted=unlisted, roster=roster, at=at, could=frozenset(could)
+    )
 
 
-def _failed_before_capacity(
-    agent_id: int, duty: DutyAt, levels: Mapping[str, int], required: Mapping[str, int]
-) -> str:
-    """The first hard rule the member fails, in the engine's order, capacity aside ("": none)."""
-    if agent_id in duty.on_time_off:
-        return engine.ON_TIME_OFF
-    if agent_id not in duty.at_work:
-        return engine.OFF_DUTY
-    if any(levels.get(skill, 0) < minimum for skill, minimum in required.items()):
-        return engine.LACKS_SKILL
-    return ""
+def _member_facts(
+    member: RosterMember,
+    team_ids: frozenset[int],
+    required: Mapping[str, int],
+    duty: DutyState,
+    load: tuple[int, dt.datetime | None] | None,
+) -> AgentFacts:
+    active, last_assigned = load or (0, None)
+    return AgentFacts(
+        id=member.id,
+        name=member.name,
+        team_ids=team_ids,
+        on_duty=duty.on_duty,
+        on_time_off=duty.on_time_off,
+        duty_ends_at=None,
+        skills={skill: member.skills[skill] for skill in required if skill in member.skills},
+        active=active,
+        capacity=member.capacity,
+        last_assigned_at=last_assigned,
+        time_zone=member.zone,
+    )
 
 
 _CENSUS_DUTY = {
@@ -300,11 +308,6 @@ _CENSUS_DUTY = {
     engine.LACKS_SKILL: DutyState(on_duty=True, on_time_off=False, duty_ends_at=None),
 }
 """The duty a census row implies, by the first rule the member fails ("": none)."""
-
-
-def duty_end(*, agent_id: int, at: dt.datetime) -> dt.datetime | None:
-    """When the agent's current stretch of duty ends, for the words of the one agent chosen."""
-    return duty_states(agent_ids=[agent_id], at=at)[agent_id].duty_ends_at
 
 
 # --- tickets ------------------------------------------------------------------------------------
@@ -333,7 +336,7 @@ def ticket_facts(
 ) -> TicketFacts:
     """The engine's view of a ticket; ``requirements`` when the caller already read them."""
     if requirements is None and ticket.service_id:
-        requirements = service_requirements([ticket.service_id])
+        requirements = service_requirements_kept()
     return TicketFacts(
         id=ticket.pk,
         team_id=ticket.team_id,

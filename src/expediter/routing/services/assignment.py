@@ -80,8 +80,7 @@ def _decision_facts(
     assert ticket.team_id is not None
     ticket_facts = routing.ticket_facts(ticket, due_at=routing.due_times([ticket])[ticket.pk])
     census = routing.team_census(ticket=ticket_facts, at=now, also=also)
-    could = [f.id for f in census.agents if engine.could_take(f, ticket_facts)]
-    return replace(census, agents=lock_and_recount(census.agents, could)), ticket_facts
+    return replace(census, agents=lock_and_recount(census.agents, census.could)), ticket_facts
 
 
 def _decide(
@@ -90,19 +89,15 @@ def _decide(
     """The engine's choice; the chosen agent's words then say until when they are on duty.
 
     The census does not say when anyone's duty ends, and only the chosen
-    agent's words need it: it is read for that one agent, and the engine
-    words its (unchanged) choice again with it.
+    agent's words need it: the engine asks the census for that one agent.
     """
-    decision = engine.choose_agent(
-        ticket_facts, census.agents, policy=policy, now=now, unlisted=census.unlisted
-    )
-    chosen = decision.agent_id
-    if chosen is None:
-        return decision
-    ends = routing.duty_end(agent_id=chosen, at=now)
-    agents = [replace(f, duty_ends_at=ends) if f.id == chosen else f for f in census.agents]
     return engine.choose_agent(
-        ticket_facts, agents, policy=policy, now=now, unlisted=census.unlisted
+        ticket_facts,
+        census.agents,
+        policy=policy,
+        now=now,
+        unlisted=census.unlisted,
+        duty_end=census.duty_end,
     )
 
 

@@ -9,13 +9,15 @@ serialise writers instead. ``SKIP LOCKED`` lives here and nowhere else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 
-from django.db import connection
+from django.db import connection, connections
 
 from expediter.routing import selectors as routing
 from expediter.routing.engine import AgentFacts
+from expediter.routing.selectors.roster import kept_team
 from expediter.staff.models import User
 from expediter.tickets.models import Ticket
 
@@ -37,15 +39,34 @@ def lock_agents(agent_ids: Iterable[int]) -> None:
 
 
 def lock_ticket(ticket_id: int, *, skip_locked: bool = False) -> Ticket | None:
-    """The ticket, locked; with ``skip_locked``, None when another transaction holds it.
+    """The ticket, locked, with its team; with ``skip_locked``, None when another transaction
+    holds it.
 
     The one place that knows about ``SKIP LOCKED``; without it, the lock waits.
+    Every routing starts here, and building this one-row query through the ORM
+    cost more than the rest of the decision: its SQL is built once and the
+    team comes from the routing roster (:func:`~expediter.routing.selectors.roster.kept_team`).
     """
-    tickets = Ticket.objects.all()
-    if connection.features.has_select_for_update:
-        skip = skip_locked and connection.features.has_select_for_update_skip_locked
+    found = list(Ticket.objects.raw(_lock_sql(connection.alias, skip_locked), [ticket_id]))
+    if not found:
+        return None
+    ticket = found[0]
+    if ticket.team_id is not None:
+        ticket.team = kept_team(ticket.team_id)
+    return ticket
+
+
+@functools.cache
+def _lock_sql(alias: str, skip_locked: bool) -> str:
+    """The statement reading (and on PostgreSQL locking) one ticket by id, for ``alias``."""
+    tickets = Ticket.objects.using(alias)
+    features = connections[alias].features
+    if features.has_select_for_update:
+        skip = skip_locked and features.has_select_for_update_skip_locked
         tickets = tickets.select_for_update(skip_locked=skip, of=("self",))
-    return tickets.select_related("team", "assignee").filter(pk=ticket_id).first()
+    sql, params = tickets.filter(pk=0).query.sql_with_params()
+    assert list(params) == [0], params
+    return str(sql)
 
 
 def reads_are_serialised() -> bool:

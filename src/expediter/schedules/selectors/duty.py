@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from expediter.core.errors import InvalidInput
 from expediter.schedules.hours import WeeklyHours, parse_hours, weekly_intervals_utc
@@ -265,7 +265,7 @@ def duty_states(
     same state as every colleague on the same shifts, so a team of hundreds
     costs one computation per shift pattern plus one per exception.
     """
-    start, end = _duty_window(at)
+    start, end = duty_window(at)
     rows = _schedule_rows(agent_ids if among is None else among, start, end)
     recurring: dict[PatternKey, list[Interval]] = {}
     shared: dict[PatternKey, DutyState] = {}
@@ -284,7 +284,7 @@ def duty_states(
     return states
 
 
-def _duty_window(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def duty_window(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """The stretch of calendar duty is computed over: a day back, two days ahead.
 
     Validity dates are checked against the local day a stretch starts in
@@ -302,54 +302,51 @@ def _state_at(time: AgentTime, at: dt.datetime) -> DutyState:
     return DutyState(on_duty=False, on_time_off=on_time_off, duty_ends_at=None)
 
 
-@dataclass(frozen=True)
-class DutyAt:
-    """Who of a group is at work (in a shift or an extra shift) and who is on time off, at once.
+class DutyReader:
+    """Duty at one instant of people whose schedule rows are already in hand.
 
-    A person is on duty exactly when at work and not on time off, as
-    :func:`duty_states` would say; ``duty_ends_at`` is not known here.
+    For a routing roster kept in memory: it answers exactly as
+    :func:`duty_states` would from the database (a person is on duty when at
+    work and not on time off), and places each shift pattern on the calendar
+    once however many people share it.
     """
 
-    at_work: frozenset[int]
-    on_time_off: frozenset[int]
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+        self.start, self.end = duty_window(at)
+        self._days: dict[tuple[str, str], dt.date | None] = {}
 
-    def on_duty(self, person_id: int) -> bool:
-        return person_id in self.at_work and person_id not in self.on_time_off
+    def at_work(self, shifts: Iterable[ShiftLike], extra: Iterable[Interval]) -> bool:
+        """In a stretch of a valid recurring shift, or in an extra shift (time off aside)."""
+        for shift in shifts:
+            key = (shift.hours, shift.time_zone)
+            if key not in self._days:
+                self._days[key] = _stretch_day(*key, self.at, self.start, self.end)
+            day = self._days[key]
+            if day is not None and _valid_on(shift, day):
+                return True
+        return any(lo <= self.at < hi for lo, hi in extra)
+
+    def on_time_off(self, time_off: Iterable[Interval]) -> bool:
+        return any(lo <= self.at < hi for lo, hi in time_off)
+
+    def state(
+        self, shifts: Iterable[ShiftLike], extra: Iterable[Interval], time_off: Iterable[Interval]
+    ) -> DutyState:
+        """The person's :class:`DutyState`, until when included, as :func:`duty_states` says."""
+        start, end = self.start, self.end
+        worked = shift_intervals(shifts, start, end)
+        extra_in = [(max(lo, start), min(hi, end)) for lo, hi in extra if lo < end and hi > start]
+        if extra_in:
+            worked = _merge([*worked, *extra_in])
+        away = _merge((lo, hi) for lo, hi in time_off if lo < end and hi > start)
+        return _state_at(AgentTime(worked=worked, time_off=away), self.at)
 
 
-def duty_at(*, at: dt.datetime, among: QuerySet[Any]) -> DutyAt:
-    """Duty of a whole team at ``at`` in four small queries, whatever its size.
-
-    For a decision that only needs to know who is on duty, not until when:
-    instead of reading and placing on the calendar every shift of hundreds
-    of people, one query reads the distinct patterns (hours and zone) of
-    the shifts of ``among`` (a subquery of ids), each pattern is placed on
-    the calendar once to see whether ``at`` falls in one of its stretches
-    and on which local day that stretch starts (validity dates are checked
-    against that day, as in :func:`shift_intervals`, over the window of
-    :func:`duty_states`), and the database returns the ids of the people
-    holding a shift of a pattern that is on; then those in an extra shift,
-    and those on approved time off, at ``at``.
-    """
-    start, end = _duty_window(at)
-    covering: Q | None = None
-    patterns = Shift.objects.filter(agent_id__in=among).order_by().distinct()
-    for hours, zone in patterns.values_list("hours", "time_zone"):
-        day = _stretch_day(hours, zone, at, start, end)
-        if day is not None:
-            valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
-                Q(valid_until__isnull=True) | Q(valid_until__gte=day)
-            )
-            pattern = Q(hours=hours, time_zone=zone) & valid
-            covering = pattern if covering is None else covering | pattern
-    at_work: set[int] = set()
-    if covering is not None:
-        at_work.update(_ids(Shift.objects.filter(covering, agent_id__in=among)))
-    at_work.update(_ids(ExtraShift.objects.filter(agent_id__in=among, start__lte=at, end__gt=at)))
-    away = TimeOff.objects.filter(
-        agent_id__in=among, status=TimeOffStatus.APPROVED, start__lte=at, end__gt=at
+def _valid_on(shift: ShiftLike, day: dt.date) -> bool:
+    return (shift.valid_from is None or shift.valid_from <= day) and (
+        shift.valid_until is None or shift.valid_until >= day
     )
-    return DutyAt(at_work=frozenset(at_work), on_time_off=frozenset(_ids(away)))
 
 
 def _ids(rows: QuerySet[Any]) -> list[int]:

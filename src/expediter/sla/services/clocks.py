@@ -11,17 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import QuerySet
 
 from expediter.core import clock
+from expediter.core.memo import SharedMemo
 from expediter.sla.calc import BusinessCalendar, calendar_from_spec
 from expediter.sla.matching import PolicyCriteria, TicketFacts, best_policy
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock, SlaPolicy
@@ -233,51 +231,26 @@ class PolicyCatalogue:
         return policy.calendar
 
 
-_CATALOGUE_TOKEN = "expediter.sla.catalogue"
-_memo: tuple[str, PolicyCatalogue] | None = None
-_unconfirmed_token: str | None = None
+_CATALOGUE = SharedMemo("expediter.sla.catalogue")
 
 
 def policy_catalogue() -> PolicyCatalogue:
     """The active policies and calendars, read from the database once per change.
 
     Every ticket write replays its clocks against the catalogue, so reading it
-    each time cost as much as the rest of a ticket's creation. Processes share
-    a token in the cache that :func:`catalogue_changed` replaces on every
-    change; a process keeps its catalogue while the token stays the same.
-    The token is read *before* the rows, so a change committed meanwhile is
-    never kept under the token that follows it.
+    each time cost as much as the rest of a ticket's creation. A process keeps
+    its catalogue until :func:`catalogue_changed` says otherwise (see
+    :class:`~expediter.core.memo.SharedMemo`).
     """
-    global _memo
-    token = cache.get(_CATALOGUE_TOKEN)
-    if token is None:
-        cache.add(_CATALOGUE_TOKEN, uuid.uuid4().hex, timeout=None)
-        token = cache.get(_CATALOGUE_TOKEN)
-    memo = _memo
-    if memo is not None and token is not None and memo[0] == token:
-        return memo[1]
-    catalogue = PolicyCatalogue()
-    if token is not None and token != _unconfirmed_token:
-        _memo = (token, catalogue)
-    return catalogue
+    return _CATALOGUE.get("catalogue", PolicyCatalogue)
 
 
 def catalogue_changed() -> None:
     """Called by every service that changes policies, calendars or their assignments.
 
-    The token changes at once, so that the rebuild that follows in the same
-    transaction sees the change, and again after the commit. A catalogue read
-    in between (which may yet be rolled back) is never kept.
+    The rebuild that follows in the same transaction then sees the change.
     """
-    global _unconfirmed_token, _memo
-    _unconfirmed_token = uuid.uuid4().hex
-    _memo = None
-    cache.set(_CATALOGUE_TOKEN, _unconfirmed_token, timeout=None)
-    transaction.on_commit(_confirm_catalogue)
-
-
-def _confirm_catalogue() -> None:
-    cache.set(_CATALOGUE_TOKEN, uuid.uuid4().hex, timeout=None)
+    _CATALOGUE.changed()
 
 
 @dataclass(frozen=True)

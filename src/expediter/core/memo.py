@@ -1,0 +1,69 @@
+"""Reads kept per process until a change anywhere says otherwise.
+
+Some tables are read on every write (the SLA policies, the routing roster)
+and change a few times a day. A process keeps what it read under a token
+held in the shared cache; a change replaces the token, which every process
+sees on its next read. The token is read *before* the rows, so a change
+committed meanwhile is never kept under the token that follows it.
+
+A change replaces the token at once, so that the rest of its transaction
+reads the new rows, and again after the commit, so that what other
+processes read in between (the old rows) is read again. What this process
+reads in between is never kept: the transaction may yet be rolled back (and
+once it is over with the token still in place, it was rolled back).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+
+class SharedMemo:
+    """Values keyed by name, valid while the token under ``key`` stays the same."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._token: str | None = None
+        self._values: dict[Hashable, Any] = {}
+        self._unconfirmed: str | None = None
+
+    def get(self, name: Hashable, load: Callable[[], T]) -> T:
+        """The value kept under ``name``, or ``load()`` (kept when the token is settled)."""
+        token = self._current_token()
+        if token == self._unconfirmed and not transaction.get_connection().in_atomic_block:
+            self._unconfirmed = None  # its transaction is over, and rolled back: nothing changed
+        if token is not None and token == self._token and name in self._values:
+            value: T = self._values[name]
+            return value
+        value = load()
+        if token is None or token == self._unconfirmed:
+            return value
+        if token != self._token:
+            self._token, self._values = token, {}
+        self._values[name] = value
+        return value
+
+    def changed(self) -> None:
+        """Called for every change to the rows behind the values, inside its transaction."""
+        self._unconfirmed = uuid.uuid4().hex
+        self._token, self._values = None, {}
+        cache.set(self.key, self._unconfirmed, timeout=None)
+        transaction.on_commit(self.confirm)
+
+    def confirm(self) -> None:
+        """What the commit of a change does: a new token, under which values are kept again."""
+        cache.set(self.key, uuid.uuid4().hex, timeout=None)
+
+    def _current_token(self) -> str | None:
+        token = cache.get(self.key)
+        if token is None:
+            cache.add(self.key, uuid.uuid4().hex, timeout=None)
+            token = cache.get(self.key)
+        return token if isinstance(token, str) else None
