@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from expediter.core.errors import NotPermitted
@@ -26,8 +27,11 @@ def request_user(request: HttpRequest) -> User:
 
 
 def require_admin(request: HttpRequest, *, what: str) -> User:
-    """The caller, if an administrator; otherwise a 403 saying what is reserved."""
+    """The caller, if an administrator; otherwise a 403 saying what is reserved.
+
+    ``what`` is marked with ``gettext_noop`` by the caller and translated on refusal.
+    """
     user = request_user(request)
     if user.role != Role.ADMIN:
-        raise NotPermitted(f"only administrators {what}")
+        raise NotPermitted(_("only administrators %(what)s") % {"what": _(what)})
     return user

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 
@@ -31,14 +32,14 @@ def decode_cursor(cursor: str) -> int:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
         return int(value)
     except (ValueError, KeyError, TypeError):
-        raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
+        raise InvalidInput(_("cursor is not one this API gave out"), field="cursor") from None
 
 
 def check_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+        raise InvalidInput(_("limit must be from 1 to %(max)s") % {"max": MAX_LIMIT}, field="limit")
     return limit
 
 

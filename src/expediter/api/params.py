@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 
@@ -22,5 +23,7 @@ def parse_instant(value: str | None, *, field: str) -> dt.datetime | None:
             return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"'{value}' is not an ISO 8601 date or instant", field=field) from None
+        raise InvalidInput(
+            _("'%(value)s' is not an ISO 8601 date or instant") % {"value": value}, field=field
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)

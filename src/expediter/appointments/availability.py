@@ -34,6 +34,7 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from expediter.appointments.travel import Site, TravelFn, travel_minutes
+from expediter.core.wording import Wording, gettext_noop
 
 Kind = Literal["remote", "onsite"]
 SLOT_STEP = dt.timedelta(minutes=30)
@@ -42,6 +43,11 @@ _DAY = dt.timedelta(days=1)
 _TICK = dt.timedelta(microseconds=1)
 # Multiples of the step over a day, computed once: multiplying timedeltas is slow.
 _STEPS = [k * SLOT_STEP for k in range(_DAY // SLOT_STEP + 1)]
+# Why a booking is refused, said in the reader's language by the service.
+OFF_DUTY = Wording(gettext_noop("off duty"))
+ON_TIME_OFF = Wording(gettext_noop("on time off"))
+ANOTHER_APPOINTMENT = Wording(gettext_noop("another appointment"))
+AN_UNKNOWN_PLACE = Wording(gettext_noop("an unknown place"))
 
 
 def _utc(value: dt.datetime, what: str) -> dt.datetime:
@@ -94,8 +100,8 @@ class Busy:
 
     def describe(self) -> str:
         if self.appointment_id is None:
-            return "another appointment"
-        return f"appointment #{self.appointment_id}"
+            return ANOTHER_APPOINTMENT
+        return Wording(gettext_noop("appointment #%(id)s"), id=self.appointment_id)
 
 
 @dataclass(frozen=True)
@@ -299,18 +305,19 @@ def check_booking(
     """None when the agent can take this booking, else the first rule it breaks.
 
     Reasons read as sentences for a 409: ``off duty``, ``on time off``,
-    ``overlaps appointment #12``, ``no time to travel from <site> (25 min)``.
+    ``overlaps appointment #12``, ``no time to travel from <site> (25 min)``; each is a
+    :class:`~expediter.core.wording.Wording` the service says in the reader's language.
     """
     _check_kind(kind, site)
     booking = Interval(start, end)
     day = next((d for d in _days(agent) if d[0] <= booking.start and booking.end <= d[1]), None)
     if day is None:
-        return "off duty"
+        return OFF_DUTY
     if any(off.overlaps(booking.start, booking.end) for off in agent.time_off):
-        return "on time off"
+        return ON_TIME_OFF
     clash = next((b for b in agent.busy if b.interval.overlaps(booking.start, booking.end)), None)
     if clash is not None:
-        return f"overlaps {clash.describe()}"
+        return Wording(gettext_noop("overlaps %(what)s"), what=clash.describe())
     return _travel_reason(agent, day, booking, site if kind == "onsite" else None, travel)
 
 
@@ -331,14 +338,27 @@ def _travel_reason(
         trip = _minutes(travel, origin, destination)
         spare = _free_length(leaves_at, due_at, blocks) - booking.length
         if trip and spare < dt.timedelta(minutes=trip):
-            return f"no time to travel from {_name(origin)} to {_name(destination)} ({trip} min)"
+            return Wording(
+                gettext_noop("no time to travel from %(origin)s to %(destination)s (%(trip)s min)"),
+                origin=_name(origin),
+                destination=_name(destination),
+                trip=trip,
+            )
         return None
     trip_in = _minutes(travel, origin, site)
     if trip_in and _free_length(leaves_at, booking.start, blocks) < dt.timedelta(minutes=trip_in):
-        return f"no time to travel from {_name(origin)} ({trip_in} min)"
+        return Wording(
+            gettext_noop("no time to travel from %(origin)s (%(trip)s min)"),
+            origin=_name(origin),
+            trip=trip_in,
+        )
     trip_out = _minutes(travel, site, destination)
     if trip_out and _free_length(booking.end, due_at, blocks) < dt.timedelta(minutes=trip_out):
-        return f"no time to travel to {_name(destination)} ({trip_out} min)"
+        return Wording(
+            gettext_noop("no time to travel to %(destination)s (%(trip)s min)"),
+            destination=_name(destination),
+            trip=trip_out,
+        )
     return None
 
 
@@ -347,7 +367,7 @@ def _free_length(start: dt.datetime, end: dt.datetime, blocks: Sequence[Span]) -
 
 
 def _name(site: Site | None) -> str:
-    return site.name if site is not None else "an unknown place"
+    return site.name if site is not None else AN_UNKNOWN_PLACE
 
 
 def find_slots(

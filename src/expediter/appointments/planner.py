@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from expediter.appointments.travel import Site, TravelFn, travel_matrix, travel_minutes
+from expediter.core.wording import Wording, gettext_noop
 
 if TYPE_CHECKING:
     from ortools.constraint_solver import pywrapcp
@@ -36,9 +37,9 @@ if TYPE_CHECKING:
 
 Window = tuple[int, int]
 
-REASON_WINDOW_TOO_SHORT = "window too short for the duration"
-REASON_NO_TECHNICIAN = "no qualified technician on duty"
-REASON_NO_ROOM = "no room in any route"
+REASON_WINDOW_TOO_SHORT = Wording(gettext_noop("window too short for the duration"))
+REASON_NO_TECHNICIAN = Wording(gettext_noop("no qualified technician on duty"))
+REASON_NO_ROOM = Wording(gettext_noop("no room in any route"))
 
 # Dropping a visit must always cost more than any detour that would fit it in.
 VISIT_DROP_PENALTY = 10_000_000
@@ -46,7 +47,14 @@ DEFAULT_TIME_LIMIT_SECONDS = 10.0
 
 
 class PlanningError(ValueError):
-    """The input cannot be planned at all, e.g. locked stops that contradict each other."""
+    """The input cannot be planned at all, e.g. locked stops that contradict each other.
+
+    The message is a :class:`~expediter.core.wording.Wording`, so the service
+    that shows it can say it in the reader's language.
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(Wording(template, **values))
 
 
 # --- The generic core ------------------------------------------------------------------------
@@ -220,7 +228,7 @@ def solve_vrptw(
             locked_routes = [problem.locked_route(v) for v in range(problem.num_vehicles)]
             assignment = _solve_from(routing, manager, locked_routes, parameters)
     if assignment is None:
-        raise PlanningError("no plan satisfies every mandatory stop")
+        raise PlanningError(gettext_noop("no plan satisfies every mandatory stop"))
     return _read_solution(routing, manager, problem, assignment)
 
 
@@ -574,8 +582,12 @@ def _check_lock_owners(visits: Sequence[Visit], technicians: Sequence[Technician
     for visit in visits:
         if visit.lock is not None and visit.lock.technician_id not in on_duty:
             raise PlanningError(
-                f"visit {visit.id} is locked to technician {visit.lock.technician_id}, "
-                "who is not on duty that day"
+                gettext_noop(
+                    "visit %(visit)s is locked to technician %(technician)s, "
+                    "who is not on duty that day"
+                ),
+                visit=visit.id,
+                technician=visit.lock.technician_id,
             )
 
 
@@ -586,8 +598,12 @@ def _check_locks(day: _Day) -> None:
         if route and schedule_route(day.problem, vehicle, route) is None:
             names = ", ".join(str(day.visits[node].id) for node in route)
             raise PlanningError(
-                f"the locked visits of {technician.name} ({names}) cannot all be kept: "
-                "they overlap, leave no time to travel, or fall outside the shift"
+                gettext_noop(
+                    "the locked visits of %(technician)s (%(visits)s) cannot all be kept: "
+                    "they overlap, leave no time to travel, or fall outside the shift"
+                ),
+                technician=technician.name,
+                visits=names,
             )
 
 
@@ -606,7 +622,10 @@ def _route(day: _Day, vehicle: int, nodes: Sequence[int]) -> Route:
     problem = day.problem
     starts = schedule_route(problem, vehicle, nodes)
     if starts is None:
-        raise PlanningError(f"the route found for {technician.name} breaks a window or the shift")
+        raise PlanningError(
+            gettext_noop("the route found for %(technician)s breaks a window or the shift"),
+            technician=technician.name,
+        )
     stops: list[PlannedStop] = []
     here = problem.starts[vehicle]
     for node, start in zip(nodes, starts, strict=True):

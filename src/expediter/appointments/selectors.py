@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from expediter.appointments.availability import (
     AgentAvailability,
@@ -74,7 +75,7 @@ def appointment_visible_queryset(user: User) -> QuerySet[Appointment]:
 def appointment_get_visible(*, user: User, appointment_id: int) -> Appointment:
     appointment = appointment_visible_queryset(user).filter(pk=appointment_id).first()
     if appointment is None:
-        raise NotFound(f"appointment {appointment_id} not found")
+        raise NotFound(_("appointment %(id)s not found") % {"id": appointment_id})
     return appointment
 
 
@@ -118,7 +119,7 @@ def visit_get_visible(*, user: User, visit_id: int) -> Visit:
         .first()
     )
     if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
+        raise NotFound(_("visit %(id)s not found") % {"id": visit_id})
     return visit
 
 
@@ -130,7 +131,7 @@ def ticket_for_booking(*, user: User, ticket_id: int) -> Ticket:
     """
     ticket = ticket_get_visible(user=user, ticket_id=ticket_id)
     if user.role == Role.REQUESTER and ticket.requester_id != user.pk:
-        raise NotFound(f"ticket {ticket_id} not found")
+        raise NotFound(_("ticket %(id)s not found") % {"id": ticket_id})
     return ticket
 
 
@@ -275,21 +276,29 @@ def check_period(
     start: dt.datetime, end: dt.datetime, *, start_field: str = "from", end_field: str = "to"
 ) -> None:
     if end <= start:
-        raise InvalidInput(f"{end_field} must be after {start_field}", field=end_field)
+        raise InvalidInput(
+            _("%(end)s must be after %(start)s") % {"end": end_field, "start": start_field},
+            field=end_field,
+        )
     if end - start > MAX_SLOT_RANGE:
         raise InvalidInput(
-            f"ask for at most {MAX_SLOT_RANGE.days} days of slots at once", field=end_field
+            _("ask for at most %(days)s days of slots at once") % {"days": MAX_SLOT_RANGE.days},
+            field=end_field,
         )
 
 
 def check_duration(minutes: int, *, field: str = "duration") -> None:
     if not 1 <= minutes <= MAX_DURATION_MINUTES:
-        raise InvalidInput(f"{field} must be from 1 to {MAX_DURATION_MINUTES} minutes", field=field)
+        raise InvalidInput(
+            _("%(field)s must be from 1 to %(max)s minutes")
+            % {"field": field, "max": MAX_DURATION_MINUTES},
+            field=field,
+        )
 
 
 def check_kind(kind: str) -> None:
     if kind not in AppointmentKind.values:
-        raise InvalidInput("kind must be 'remote' or 'onsite'", field="kind")
+        raise InvalidInput(_("kind must be 'remote' or 'onsite'"), field="kind")
 
 
 def ticket_slots(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from expediter.core.wording import Wording, gettext_noop
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
@@ -24,7 +26,14 @@ Range = tuple[int, int]
 
 
 class HoursSpecError(ValueError):
-    """A SPEC string that cannot be understood; the message says which part."""
+    """A SPEC string that cannot be understood; the message says which part.
+
+    The message is a :class:`~expediter.core.wording.Wording`, so the service
+    that shows it can say it in the reader's language.
+    """
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__(Wording(template, **values))
 
 
 @dataclass(frozen=True)
@@ -59,11 +68,14 @@ def parse_hours(spec: str) -> WeeklyHours:
     days: list[list[Range]] = [[] for _ in DAY_NAMES]
     groups = [g.strip() for g in (spec or "").split(";") if g.strip()]
     if not groups:
-        raise HoursSpecError("hours are empty: expected e.g. 'mon-fri 09:00-17:00'")
+        raise HoursSpecError(gettext_noop("hours are empty: expected e.g. 'mon-fri 09:00-17:00'"))
     for group in groups:
         parts = group.split(None, 1)
         if len(parts) != 2:
-            raise HoursSpecError(f"'{group}': expected DAYS followed by HH:MM-HH:MM ranges")
+            raise HoursSpecError(
+                gettext_noop("'%(group)s': expected DAYS followed by HH:MM-HH:MM ranges"),
+                group=group,
+            )
         day_part, ranges_part = parts
         for weekday in _parse_days(day_part):
             for text in ranges_part.replace(" ", "").split(","):
@@ -77,7 +89,9 @@ def _parse_days(text: str) -> list[int]:
         first, last = text.split("-", 1)
         start, end = _day_index(first), _day_index(last)
         if end < start:
-            raise HoursSpecError(f"'{text}': a day span must run forward (e.g. mon-fri)")
+            raise HoursSpecError(
+                gettext_noop("'%(text)s': a day span must run forward (e.g. mon-fri)"), text=text
+            )
         return list(range(start, end + 1))
     return [_day_index(text)]
 
@@ -87,21 +101,25 @@ def _day_index(name: str) -> int:
         return DAY_NAMES.index(name[:3].lower())
     except ValueError:
         raise HoursSpecError(
-            f"'{name}' is not a day: use mon, tue, wed, thu, fri, sat, sun"
+            gettext_noop("'%(name)s' is not a day: use mon, tue, wed, thu, fri, sat, sun"),
+            name=name,
         ) from None
 
 
 def _parse_range(text: str) -> Range:
     if "-" not in text:
-        raise HoursSpecError(f"'{text}': expected a range HH:MM-HH:MM")
+        raise HoursSpecError(gettext_noop("'%(text)s': expected a range HH:MM-HH:MM"), text=text)
     start_text, end_text = text.split("-", 1)
     start, end = _parse_time(start_text), _parse_time(end_text)
     if start >= MINUTES_PER_DAY:
-        raise HoursSpecError(f"'{text}': a range cannot start at 24:00")
+        raise HoursSpecError(gettext_noop("'%(text)s': a range cannot start at 24:00"), text=text)
     if end <= start:
         raise HoursSpecError(
-            f"'{text}': the range is empty or inverted; write a night that crosses "
-            "midnight as two ranges (22:00-24:00 and 00:00-06:00 the next day)"
+            gettext_noop(
+                "'%(text)s': the range is empty or inverted; write a night that crosses "
+                "midnight as two ranges (22:00-24:00 and 00:00-06:00 the next day)"
+            ),
+            text=text,
         )
     return (start, end)
 
@@ -109,10 +127,12 @@ def _parse_range(text: str) -> Range:
 def _parse_time(text: str) -> int:
     match = _TIME.match(text.strip())
     if not match:
-        raise HoursSpecError(f"'{text}' is not a time HH:MM")
+        raise HoursSpecError(gettext_noop("'%(text)s' is not a time HH:MM"), text=text)
     hours, minutes = int(match.group(1)), int(match.group(2))
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise HoursSpecError(f"'{text}' is not a time of day (00:00 to 24:00)")
+        raise HoursSpecError(
+            gettext_noop("'%(text)s' is not a time of day (00:00 to 24:00)"), text=text
+        )
     return hours * 60 + minutes
 
 

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from expediter.core.wording import translated_error
 from expediter.schedules.hours import HoursSpecError, parse_hours
 from expediter.schedules.models import (
     ExtraShift,
@@ -42,7 +44,9 @@ def check_zone(name: str, *, field: str = "time_zone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone '{name}'", field=field) from None
+        raise InvalidInput(
+            _("unknown time zone '%(name)s'") % {"name": name}, field=field
+        ) from None
     return name
 
 
@@ -51,17 +55,19 @@ def canonical_hours(spec: str, *, field: str) -> str:
     try:
         return parse_hours(spec).to_spec()
     except HoursSpecError as exc:
-        raise InvalidInput(str(exc), field=field) from None
+        raise InvalidInput(translated_error(exc), field=field) from None
 
 
 def _require_aware(moment: dt.datetime, field: str) -> None:
     if moment.tzinfo is None:
-        raise InvalidInput(f"{field} needs a time zone offset", field=field)
+        raise InvalidInput(_("%(field)s needs a time zone offset") % {"field": field}, field=field)
 
 
 def _require_agent(user: User, field: str = "agent") -> None:
     if not user.is_active or user.role not in STAFF_ROLES:
-        raise InvalidInput(f"{user.email} is not an active agent", field=field)
+        raise InvalidInput(
+            _("%(email)s is not an active agent") % {"email": user.email}, field=field
+        )
 
 
 def shift_add(
@@ -75,7 +81,7 @@ def shift_add(
     """A recurring working pattern; the SPEC is validated and stored canonically."""
     canonical = canonical_hours(hours, field="hours")
     if valid_from and valid_until and valid_until < valid_from:
-        raise InvalidInput("--until is before --from", field="until")
+        raise InvalidInput(_("--until is before --from"), field="until")
     _require_agent(agent, field="email")
     zone = check_zone(time_zone or agent.time_zone or settings.DESK_TIME_ZONE)
     return Shift.objects.create(
@@ -94,7 +100,7 @@ def extra_shift_add(
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end <= start:
-        raise InvalidInput("an extra shift must end after it starts", field="end")
+        raise InvalidInput(_("an extra shift must end after it starts"), field="end")
     _require_agent(agent)
     return ExtraShift.objects.create(agent=agent, start=start, end=end, note=note.strip())
 
@@ -103,15 +109,17 @@ def _check_period(start: dt.datetime, end: dt.datetime) -> None:
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end <= start:
-        raise InvalidInput("time off must end after it starts", field="end")
+        raise InvalidInput(_("time off must end after it starts"), field="end")
     if end - start > MAX_TIME_OFF:
-        raise InvalidInput("time off cannot last more than a year at once", field="end")
+        raise InvalidInput(_("time off cannot last more than a year at once"), field="end")
 
 
 def _check_kind(kind: str) -> None:
     if kind not in TimeOffKind.values:
         raise InvalidInput(
-            f"unknown kind '{kind}' (use {', '.join(TimeOffKind.values)})", field="kind"
+            _("unknown kind '%(kind)s' (use %(known)s)")
+            % {"kind": kind, "known": ", ".join(TimeOffKind.values)},
+            field="kind",
         )
 
 
@@ -129,7 +137,7 @@ def timeoff_add(
     _check_period(start, end)
     _check_kind(kind)
     if status not in TimeOffStatus.values:
-        raise InvalidInput(f"unknown status '{status}'", field="status")
+        raise InvalidInput(_("unknown status '%(status)s'") % {"status": status}, field="status")
     now = clock.now()
     decided = status != TimeOffStatus.REQUESTED
     return TimeOff.objects.create(
@@ -160,7 +168,7 @@ def timeoff_request(
     (a sickness reported by phone).
     """
     if actor.pk != agent.pk and not policies.may_manage_schedules(actor):
-        raise NotPermitted("only leads ask for time off on someone else's behalf")
+        raise NotPermitted(_("only leads ask for time off on someone else's behalf"))
     _require_agent(agent)
     return timeoff_add(
         agent=agent,
@@ -176,14 +184,14 @@ def timeoff_request(
 def timeoff_decide(*, time_off_id: int, approve: bool, actor: User, note: str = "") -> TimeOff:
     """A lead approves or rejects a request, once; nobody but an admin decides their own."""
     if not policies.may_manage_schedules(actor):
-        raise NotPermitted("only leads and admins decide on time off")
+        raise NotPermitted(_("only leads and admins decide on time off"))
     time_off = TimeOff.objects.select_for_update().filter(pk=time_off_id).first()
     if time_off is None:
-        raise NotFound(f"time off {time_off_id} not found")
+        raise NotFound(_("time off %(id)s not found") % {"id": time_off_id})
     if time_off.agent_id == actor.pk and actor.role != Role.ADMIN:
-        raise NotPermitted("another lead must decide on your own time off")
+        raise NotPermitted(_("another lead must decide on your own time off"))
     if time_off.status != TimeOffStatus.REQUESTED:
-        raise Conflict(f"this time off was already {time_off.status}")
+        raise Conflict(_("this time off was already %(status)s") % {"status": time_off.status})
     time_off.status = TimeOffStatus.APPROVED if approve else TimeOffStatus.REJECTED
     time_off.decided_by = actor
     time_off.decided_at = clock.now()
@@ -196,9 +204,9 @@ def timeoff_cancel(*, time_off_id: int, actor: User) -> None:
     """The agent withdraws a request that no lead has decided on yet."""
     time_off = TimeOff.objects.filter(pk=time_off_id, agent=actor).first()
     if time_off is None:
-        raise NotFound(f"time off {time_off_id} not found")
+        raise NotFound(_("time off %(id)s not found") % {"id": time_off_id})
     if time_off.status != TimeOffStatus.REQUESTED:
-        raise Conflict("only a request still waiting for a decision can be withdrawn")
+        raise Conflict(_("only a request still waiting for a decision can be withdrawn"))
     time_off.delete()
 
 
@@ -207,7 +215,7 @@ def timeoff_cancel(*, time_off_id: int, actor: User) -> None:
 
 def _require_manager(actor: User | None) -> None:
     if actor is not None and not policies.may_manage_schedules(actor):
-        raise NotPermitted("only leads and admins change on-call schedules")
+        raise NotPermitted(_("only leads and admins change on-call schedules"))
 
 
 def oncall_schedule_create(
@@ -222,9 +230,11 @@ def oncall_schedule_create(
     _require_manager(actor)
     name = name.strip()
     if not name:
-        raise InvalidInput("a schedule needs a name", field="name")
+        raise InvalidInput(_("a schedule needs a name"), field="name")
     if OnCallSchedule.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"a schedule named '{name}' already exists", field="name")
+        raise Conflict(
+            _("a schedule named '%(name)s' already exists") % {"name": name}, field="name"
+        )
     return OnCallSchedule.objects.create(
         name=name,
         team=team,
@@ -250,13 +260,13 @@ def oncall_layer_add(
     _require_manager(actor)
     _require_aware(rotation_start, "rotation_start")
     if turn_length < MIN_TURN:
-        raise InvalidInput("a turn lasts at least one hour", field="turn_length")
+        raise InvalidInput(_("a turn lasts at least one hour"), field="turn_length")
     if not members:
-        raise InvalidInput("a rotation needs at least one member", field="members")
+        raise InvalidInput(_("a rotation needs at least one member"), field="members")
     for member in members:
         _require_agent(member, field="members")
     if starts_at and ends_at and ends_at <= starts_at:
-        raise InvalidInput("a layer must end after it starts", field="ends_at")
+        raise InvalidInput(_("a layer must end after it starts"), field="ends_at")
     top = schedule.layers.order_by("-position").values_list("position", flat=True).first()
     layer = OnCallLayer.objects.create(
         schedule=schedule,
@@ -291,7 +301,7 @@ def oncall_override_add(
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end <= start:
-        raise InvalidInput("an override must end after it starts", field="end")
+        raise InvalidInput(_("an override must end after it starts"), field="end")
     _require_agent(user, field="user")
     return OnCallOverride.objects.create(
         schedule=schedule, user=user, start=start, end=end, note=note.strip(), created_by=actor

@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
+from expediter.core.wording import Wording, gettext_noop, wording_of
 from expediter.schedules.hours import Range, WeeklyHours, parse_hours
 
 Openings = tuple[tuple[date, tuple[Range, ...]], ...]
@@ -466,14 +467,28 @@ def _parse_country(text: str | None) -> tuple[str | None, str | None]:
     supported = holidays_lib.list_supported_countries()
     code = code.upper()
     if code not in supported:
-        raise ValueError(f"'{text}': no public holidays are known for country '{code}'")
+        raise ValueError(
+            Wording(
+                gettext_noop("'%(text)s': no public holidays are known for country '%(code)s'"),
+                text=text,
+                code=code,
+            )
+        )
     if not subdivision:
         return code, None
     by_lower = {known.lower(): known for known in supported[code]}
     if subdivision.lower() not in by_lower:
         raise ValueError(
-            f"'{text}': '{subdivision}' is not a subdivision of {code} "
-            f"(known: {', '.join(supported[code]) or 'none'})"
+            Wording(
+                gettext_noop(
+                    "'%(text)s': '%(subdivision)s' is not a subdivision of %(code)s "
+                    "(known: %(known)s)"
+                ),
+                text=text,
+                subdivision=subdivision,
+                code=code,
+                known=", ".join(supported[code]) or Wording(gettext_noop("none")),
+            )
         )
     return code, by_lower[subdivision.lower()]
 
@@ -507,7 +522,9 @@ def _parse_opening_ranges(day: date, ranges: str | Iterable[Range]) -> tuple[Ran
     try:
         return parse_hours(f"mon {text}").days[0]
     except ValueError as error:
-        raise ValueError(f"opening {day}: {error}") from None
+        raise ValueError(
+            Wording(gettext_noop("opening %(day)s: %(error)s"), day=day, error=wording_of(error))
+        ) from None
 
 
 def _range_text(pair: Range) -> str:

@@ -14,6 +14,8 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 from expediter.core import clock
 from expediter.core.errors import NotFound
 from expediter.sla.calc import BusinessCalendar
@@ -73,7 +75,7 @@ def sla_explain(*, ticket_number: int) -> list[str]:
     tickets = Ticket.objects.select_related("service", "organisation")
     ticket = tickets.filter(number=ticket_number).first()
     if ticket is None:
-        raise NotFound(f"no ticket #{ticket_number}")
+        raise NotFound(_("no ticket #%(number)s") % {"number": ticket_number})
     catalogue = PolicyCatalogue()
     policy = catalogue.policy_for(ticket_facts(ticket))
     if policy is None:

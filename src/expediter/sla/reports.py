@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Trunc
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
@@ -79,9 +80,12 @@ def sla_attainment_report(
 ) -> AttainmentReport:
     """Attainment of tickets created in ``[start, end)`` that ``user`` may see."""
     if group_by not in GROUPINGS:
-        raise InvalidInput(f"group_by must be one of {', '.join(GROUPINGS)}", field="group_by")
+        raise InvalidInput(
+            _("group_by must be one of %(known)s") % {"known": ", ".join(GROUPINGS)},
+            field="group_by",
+        )
     if end <= start:
-        raise InvalidInput("the period ends before it starts", field="to")
+        raise InvalidInput(_("the period ends before it starts"), field="to")
     now = clock.now()
     clocks = _clocks_in_scope(user, start, end)
     counted = _counts(clocks, group_by, now)

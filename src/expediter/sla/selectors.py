@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import NotFound
@@ -237,7 +238,7 @@ def calendar_list() -> QuerySet[Calendar]:
 def calendar_get(calendar_id: int) -> Calendar:
     calendar = calendar_list().filter(pk=calendar_id).first()
     if calendar is None:
-        raise NotFound(f"calendar {calendar_id} not found")
+        raise NotFound(_("calendar %(id)s not found") % {"id": calendar_id})
     return calendar
 
 
@@ -250,5 +251,5 @@ def policy_list() -> QuerySet[SlaPolicy]:
 def policy_get(policy_id: int) -> SlaPolicy:
     policy = policy_list().filter(pk=policy_id).first()
     if policy is None:
-        raise NotFound(f"policy {policy_id} not found")
+        raise NotFound(_("policy %(id)s not found") % {"id": policy_id})
     return policy

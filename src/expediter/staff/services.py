@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput
@@ -35,10 +36,13 @@ def parse_skills(spec: str) -> dict[str, int]:
     for item in filter(None, (part.strip() for part in (spec or "").split(","))):
         match = _SKILL_ITEM.match(item)
         if not match:
-            raise InvalidInput(f"'{item}' is not NAME:LEVEL", field="skills")
+            raise InvalidInput(_("'%(item)s' is not NAME:LEVEL") % {"item": item}, field="skills")
         level = int(match.group(2))
         if not 1 <= level <= 5:
-            raise InvalidInput(f"skill level of '{match.group(1)}' must be 1-5", field="skills")
+            raise InvalidInput(
+                _("skill level of '%(skill)s' must be 1-5") % {"skill": match.group(1)},
+                field="skills",
+            )
         skills[match.group(1).lower()] = level
     return skills
 
@@ -48,15 +52,17 @@ def normalise_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidInput(f"'{email}' is not an email address", field="email") from None
-    local, _, domain = email.rpartition("@")
+        raise InvalidInput(
+            _("'%(email)s' is not an email address") % {"email": email}, field="email"
+        ) from None
+    local, _at, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
 def team_get_or_create(*, name: str) -> Team:
     name = name.strip()
     if not name:
-        raise InvalidInput("a team needs a name", field="team")
+        raise InvalidInput(_("a team needs a name"), field="team")
     team = Team.objects.filter(name__iexact=name).first()
     return team or Team.objects.create(name=name)
 
@@ -64,12 +70,13 @@ def team_get_or_create(*, name: str) -> Team:
 def team_set_policy(*, team_name: str, policy: str) -> Team:
     if policy not in AssignmentPolicy.values:
         raise InvalidInput(
-            f"unknown policy '{policy}' (use {', '.join(AssignmentPolicy.values)})",
+            _("unknown policy '%(policy)s' (use %(known)s)")
+            % {"policy": policy, "known": ", ".join(AssignmentPolicy.values)},
             field="policy",
         )
     team = Team.objects.filter(name__iexact=team_name).first()
     if team is None:
-        raise InvalidInput(f"no team named '{team_name}'", field="team")
+        raise InvalidInput(_("no team named '%(name)s'") % {"name": team_name}, field="team")
     team.assignment_policy = policy
     team.save(update_fields=["assignment_policy"])
     return team
@@ -89,10 +96,10 @@ def site_create(
     *, name: str, latitude: float | None, longitude: float | None, address: str = ""
 ) -> Site:
     if latitude is not None and not -90 <= latitude <= 90:
-        raise InvalidInput("latitude must be between -90 and 90", field="lat")
+        raise InvalidInput(_("latitude must be between -90 and 90"), field="lat")
     if longitude is not None and not -180 <= longitude <= 180:
-        raise InvalidInput("longitude must be between -180 and 180", field="lon")
-    site, _ = Site.objects.update_or_create(
+        raise InvalidInput(_("longitude must be between -180 and 180"), field="lon")
+    site, _created = Site.objects.update_or_create(
         name=name.strip(),
         defaults={"latitude": latitude, "longitude": longitude, "address": address},
     )
@@ -123,15 +130,17 @@ def user_create(
     """Create a person; teams, skills and organisations named are created if missing."""
     email = normalise_email(email)
     if role not in Role.values:
-        raise InvalidInput(f"unknown role '{role}'", field="role")
+        raise InvalidInput(_("unknown role '%(role)s'") % {"role": role}, field="role")
     if language not in {"en", "fr"}:
-        raise InvalidInput("language must be en or fr", field="language")
+        raise InvalidInput(_("language must be en or fr"), field="language")
     if capacity is not None and capacity < 0:
-        raise InvalidInput("capacity cannot be negative", field="capacity")
+        raise InvalidInput(_("capacity cannot be negative"), field="capacity")
     if not name.strip():
-        raise InvalidInput("a person needs a name", field="name")
+        raise InvalidInput(_("a person needs a name"), field="name")
     if User.objects.with_email(email).exists():
-        raise Conflict(f"a user with email {email} already exists", field="email")
+        raise Conflict(
+            _("a user with email %(email)s already exists") % {"email": email}, field="email"
+        )
     user = User(
         email=email,
         name=name.strip(),
@@ -161,7 +170,9 @@ def user_create(
 def agent_set_skills(*, agent: User, skills: Mapping[str, int]) -> None:
     for name, level in skills.items():
         if not 1 <= int(level) <= 5:
-            raise InvalidInput(f"skill level of '{name}' must be 1-5", field="skills")
+            raise InvalidInput(
+                _("skill level of '%(skill)s' must be 1-5") % {"skill": name}, field="skills"
+            )
         AgentSkill.objects.update_or_create(
             agent=agent, skill=skill_get_or_create(name=name), defaults={"level": int(level)}
         )
@@ -182,7 +193,7 @@ def requester_get_or_create(*, email: str, name: str = "", language: str = "en")
 
 def user_set_language(*, user: User, language: str) -> User:
     if language not in {"en", "fr"}:
-        raise InvalidInput("language must be en or fr", field="language")
+        raise InvalidInput(_("language must be en or fr"), field="language")
     user.language = language
     user.save(update_fields=["language"])
     return user

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
@@ -60,12 +61,12 @@ def call_log(
 ) -> Call:
     """An agent logs a call: a note on an existing ticket, or a new phone ticket."""
     if not policies.is_agent(agent):
-        raise InvalidInput("only agents log calls", field="agent")
+        raise InvalidInput(_("only agents log calls"), field="agent")
     if duration_seconds < 0:
-        raise InvalidInput("duration cannot be negative", field="duration")
+        raise InvalidInput(_("duration cannot be negative"), field="duration")
     number = normalise_phone(caller_number)
     if not number:
-        raise InvalidInput("a caller number is needed", field="caller_number")
+        raise InvalidInput(_("a caller number is needed"), field="caller_number")
     caller = caller_for_number(number)
     now = clock.now()
     body = summary.strip() or "(no summary)"
@@ -116,10 +117,13 @@ def call_record_from_pbx(
     The same ``external_id`` reported twice records one call (PBXs retry).
     """
     if status not in CallStatus.values:
-        raise InvalidInput(f"status must be one of {', '.join(CallStatus.values)}", field="status")
+        raise InvalidInput(
+            _("status must be one of %(known)s") % {"known": ", ".join(CallStatus.values)},
+            field="status",
+        )
     number = normalise_phone(caller_number)
     if not number:
-        raise InvalidInput("a caller number is needed", field="caller_number")
+        raise InvalidInput(_("a caller number is needed"), field="caller_number")
     if external_id:
         existing = Call.objects.filter(external_id=external_id).first()
         if existing is not None:
@@ -173,10 +177,10 @@ def _callback_ticket(call: Call, caller: User) -> Ticket:
 def call_mark_called_back(*, call_id: int, agent: User, note: str = "") -> Call:
     """Close a callback request; the ticket records who called back and when."""
     if not policies.is_agent(agent):
-        raise InvalidInput("only agents call back", field="agent")
+        raise InvalidInput(_("only agents call back"), field="agent")
     call = Call.objects.select_for_update().filter(pk=call_id, needs_callback=True).first()
     if call is None:
-        raise InvalidInput("no callback waiting with that id", field="call")
+        raise InvalidInput(_("no callback waiting with that id"), field="call")
     if call.called_back_at is not None:
         return call
     call.called_back_at = clock.now()

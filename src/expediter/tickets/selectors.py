@@ -56,7 +56,7 @@ def ticket_get_visible(*, user: User, ticket_id: int) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found")
+        raise NotFound(_("ticket %(id)s not found") % {"id": ticket_id})
     return ticket
 
 
@@ -119,7 +119,7 @@ def attachment_get_visible(*, user: User, attachment_id: int) -> Attachment:
         .first()
     )
     if attachment is None or (attachment.article.internal and user.role == Role.REQUESTER):
-        raise NotFound(f"attachment {attachment_id} not found")
+        raise NotFound(_("attachment %(id)s not found") % {"id": attachment_id})
     return attachment
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -54,7 +55,7 @@ def visit_out(visit: Visit) -> dict[str, Any]:
 def _instant(value: str | None, field: str) -> dt.datetime:
     moment = parse_instant(value, field=field)
     if moment is None:
-        raise InvalidInput(f"{field} is required", field=field)
+        raise InvalidInput(_("%(field)s is required") % {"field": field}, field=field)
     return moment
 
 
@@ -153,7 +154,7 @@ def patch_appointment(
     given = payload.model_fields_set
     moves = bool({"start", "end"} & given)
     if moves and payload.status is not None:
-        raise InvalidInput("change the time or the status, not both at once", field="status")
+        raise InvalidInput(_("change the time or the status, not both at once"), field="status")
     if moves:
         appointment = services.appointment_reschedule(
             appointment_id=appointment_id,
@@ -177,7 +178,10 @@ def _parse(value: str, field: str, parse: Any) -> Any:
     try:
         return parse(value)
     except ValueError:
-        raise InvalidInput(f"'{value}' is not a valid {field}", field=field) from None
+        raise InvalidInput(
+            _("'%(value)s' is not a valid %(field)s") % {"value": value, "field": field},
+            field=field,
+        ) from None
 
 
 @router.post("/visits", response={201: dict}, summary="Ask for an on-site visit")
@@ -215,7 +219,7 @@ def agent_calendar(request: HttpRequest, agent_id: int, key: str | None = None) 
     """
     agent = calendars.calendar_agent(agent_id=agent_id)
     if agent is None or not _may_read_feed(request, agent, key):
-        raise NotFound(f"agent {agent_id} not found")
+        raise NotFound(_("agent %(id)s not found") % {"id": agent_id})
     response = HttpResponse(
         calendars.agent_calendar_ics(agent=agent), content_type="text/calendar; charset=utf-8"
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Router, Status
 
 from expediter.api.auth import request_user, require_admin
@@ -36,7 +38,7 @@ router = Router(tags=["mail"])
 
 
 def _admin(request: HttpRequest) -> User:
-    return require_admin(request, what="see the desk's mail")
+    return require_admin(request, what=gettext_noop("see the desk's mail"))
 
 
 def inbound_document(row: InboundMessage) -> dict[str, Any]:
@@ -81,7 +83,9 @@ def _status(value: str | None, allowed: list[str], field: str = "status") -> lis
     if value is None:
         return None
     if value not in allowed:
-        raise InvalidInput(f"status must be one of {', '.join(allowed)}", field=field)
+        raise InvalidInput(
+            _("status must be one of %(known)s") % {"known": ", ".join(allowed)}, field=field
+        )
     return [value]
 
 
@@ -109,7 +113,7 @@ def list_inbound(
 def _inbound(inbound_id: int) -> InboundMessage:
     row = mail_selectors.inbound_get(inbound_id=inbound_id)
     if row is None:
-        raise NotFound(f"inbound message {inbound_id} not found")
+        raise NotFound(_("inbound message %(id)s not found") % {"id": inbound_id})
     return row
 
 
@@ -168,7 +172,7 @@ def list_outbox(
 def retry_outbox(request: HttpRequest, message_id: int) -> dict[str, Any]:
     _admin(request)
     if not OutboundMessage.objects.filter(pk=message_id).exists():
-        raise NotFound(f"outbound message {message_id} not found")
+        raise NotFound(_("outbound message %(id)s not found") % {"id": message_id})
     return outbound_document(outbox.outbox_retry(message_pk=message_id))
 
 

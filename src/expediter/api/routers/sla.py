@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Query, Router, Status
 
 from expediter.api.auth import request_user, require_admin
@@ -46,13 +48,13 @@ router = Router(tags=["sla"])
 
 
 def _admin(request: HttpRequest) -> User:
-    return require_admin(request, what="change calendars and SLA policies")
+    return require_admin(request, what=gettext_noop("change calendars and SLA policies"))
 
 
 def _staff(request: HttpRequest) -> User:
     user = request_user(request)
     if not policies.is_agent(user):
-        raise NotPermitted("only the service desk staff read SLA settings and reports")
+        raise NotPermitted(_("only the service desk staff read SLA settings and reports"))
     return user
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -45,7 +46,7 @@ def call_out(call: Call) -> dict[str, Any]:
 @router.post("/telephony/calls", response={201: dict}, summary="Record a call (PBX webhook)")
 def record_call(request: HttpRequest, payload: CallIn) -> Status[dict[str, Any]]:
     if not policies.is_agent(request.auth):  # type: ignore[attr-defined]
-        raise NotPermitted("calls are reported with an agent or integration token")
+        raise NotPermitted(_("calls are reported with an agent or integration token"))
     started = payload.started_at
     if started.tzinfo is None:
         started = started.replace(tzinfo=dt.UTC)

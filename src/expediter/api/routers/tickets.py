@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from expediter.api.auth import request_user
@@ -33,7 +34,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Status[dict[
     requester = user
     if payload.requester_email and payload.requester_email.lower() != user.email.lower():
         if not policies.is_agent(user):
-            raise NotPermitted("only agents open tickets for someone else")
+            raise NotPermitted(_("only agents open tickets for someone else"))
         requester = requester_get_or_create(email=payload.requester_email)
     ticket = tickets.ticket_create(
         requester=requester,
@@ -80,7 +81,7 @@ def patch_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatchIn) -
     given = frozenset(payload.model_fields_set)
     for name in ("impact", "urgency", "priority"):
         if name in given and getattr(payload, name) is None:
-            raise InvalidInput(f"{name} cannot be null", field=name)
+            raise InvalidInput(_("%(field)s cannot be null") % {"field": name}, field=name)
     changes = tickets.TicketChanges(given=given, **payload.model_dump())
     tickets.ticket_update(ticket_id=ticket_id, actor=user, changes=changes)
     return _present(ticket_id, user)

@@ -14,9 +14,14 @@ from collections.abc import Sequence
 from typing import Any, TypeGuard
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from expediter.appointments import selectors
-from expediter.appointments.availability import check_booking, choose_best_agent
+from expediter.appointments.availability import (
+    AgentAvailability,
+    check_booking,
+    choose_best_agent,
+)
 from expediter.appointments.models import (
     Appointment,
     AppointmentKind,
@@ -25,6 +30,7 @@ from expediter.appointments.models import (
 from expediter.appointments.services.invitations import invitation_enqueue
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted
+from expediter.core.wording import translated
 from expediter.staff import policies
 from expediter.staff.models import Role, User
 from expediter.tickets.models import OPEN_STATUSES, Ticket
@@ -66,11 +72,16 @@ def appointment_book(
     _check_times(start, end)
     selectors.check_kind(kind)
     if len(location) > MAX_LOCATION:
-        raise InvalidInput(f"location is longer than {MAX_LOCATION} characters", field="location")
+        raise InvalidInput(
+            _("location is longer than %(max)s characters") % {"max": MAX_LOCATION},
+            field="location",
+        )
     with transaction.atomic():
         ticket = _ticket_to_book(ticket_id=ticket_id, actor=actor, start=start)
         if _is_requester(actor) and kind == AppointmentKind.ONSITE and location.strip():
-            raise InvalidInput("on-site appointments take place at your own site", field="location")
+            raise InvalidInput(
+                _("on-site appointments take place at your own site"), field="location"
+            )
         where = selectors.booking_place(ticket=ticket, kind=kind, location=location)
         agent = _agent_for(
             ticket=ticket, actor=actor, agent_id=agent_id, where=where, start=start, end=end
@@ -97,14 +108,16 @@ def appointment_reschedule(
     with transaction.atomic():
         appointment = _appointment_for_update(appointment_id=appointment_id, actor=actor)
         if appointment.status != AppointmentStatus.BOOKED:
-            raise InvalidTransition(f"a {appointment.status} appointment cannot be moved")
+            raise InvalidTransition(
+                _("a %(status)s appointment cannot be moved") % {"status": appointment.status}
+            )
         new_start = start or appointment.start
         new_end = end or (new_start + (appointment.end - appointment.start))
         _check_times(new_start, new_end)
         if (new_start, new_end) == (appointment.start, appointment.end):
             return appointment
         if _is_requester(actor) and new_start < clock.now():
-            raise InvalidInput("an appointment cannot be moved into the past", field="start")
+            raise InvalidInput(_("an appointment cannot be moved into the past"), field="start")
         lock_agents([appointment.agent_id])
         require_free(
             appointment.agent,
@@ -145,17 +158,20 @@ def appointment_set_status(*, appointment_id: int, actor: User | None, status: s
     ``no_show``, and not before the appointment has started.
     """
     if status not in CLOSING_STATUSES:
-        raise InvalidInput("status must be cancelled, done or no_show", field="status")
+        raise InvalidInput(_("status must be cancelled, done or no_show"), field="status")
     with transaction.atomic():
         appointment = _appointment_for_update(appointment_id=appointment_id, actor=actor)
         if status != AppointmentStatus.CANCELLED:
             if actor is not None and not policies.is_agent(actor):
-                raise NotPermitted("only the desk records how an appointment went")
+                raise NotPermitted(_("only the desk records how an appointment went"))
             if appointment.start > clock.now():
-                raise InvalidTransition(f"an appointment cannot be {status} before it starts")
+                raise InvalidTransition(
+                    _("an appointment cannot be %(status)s before it starts") % {"status": status}
+                )
         if appointment.status != AppointmentStatus.BOOKED:
             raise InvalidTransition(
-                f"the appointment is already {appointment.status}, it cannot become {status}"
+                _("the appointment is already %(current)s, it cannot become %(new)s")
+                % {"current": appointment.status, "new": status}
             )
         _close(appointment, actor=actor, status=AppointmentStatus(status))
     return appointment
@@ -224,13 +240,17 @@ def record_booking(
 def _check_times(start: dt.datetime, end: dt.datetime) -> None:
     for value, name in ((start, "start"), (end, "end")):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidInput(f"{name} needs a time zone offset", field=name)
+            raise InvalidInput(
+                _("%(field)s needs a time zone offset") % {"field": name}, field=name
+            )
     if end <= start:
-        raise InvalidInput("end must be after start", field="end")
+        raise InvalidInput(_("end must be after start"), field="end")
     minutes = (end - start) / dt.timedelta(minutes=1)
     if minutes > selectors.MAX_DURATION_MINUTES:
         raise InvalidInput(
-            f"an appointment lasts at most {selectors.MAX_DURATION_MINUTES} minutes", field="end"
+            _("an appointment lasts at most %(max)s minutes")
+            % {"max": selectors.MAX_DURATION_MINUTES},
+            field="end",
         )
 
 
@@ -243,11 +263,14 @@ def _ticket_to_book(*, ticket_id: int, actor: User | None, start: dt.datetime) -
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
     if _is_requester(actor):
         if ticket.requester_id != actor.pk:
-            raise NotFound(f"ticket {ticket_id} not found")
+            raise NotFound(_("ticket %(id)s not found") % {"id": ticket_id})
         if start < clock.now():
-            raise InvalidInput("an appointment cannot be booked in the past", field="start")
+            raise InvalidInput(_("an appointment cannot be booked in the past"), field="start")
     if ticket.status not in OPEN_STATUSES:
-        raise Conflict(f"ticket {ticket.number} is {ticket.status}: nothing more to book on it")
+        raise Conflict(
+            _("ticket %(number)s is %(status)s: nothing more to book on it")
+            % {"number": ticket.number, "status": ticket.status}
+        )
     return ticket
 
 
@@ -255,13 +278,13 @@ def _appointment_for_update(*, appointment_id: int, actor: User | None) -> Appoi
     """The appointment with its ticket locked; hidden ones (and others' for requesters) 404."""
     row = Appointment.objects.filter(pk=appointment_id).values_list("ticket_id", flat=True).first()
     if row is None:
-        raise NotFound(f"appointment {appointment_id} not found")
+        raise NotFound(_("appointment %(id)s not found") % {"id": appointment_id})
     try:
         ticket = ticket_for_update(ticket_id=row, actor=actor)
     except NotFound:
-        raise NotFound(f"appointment {appointment_id} not found") from None
+        raise NotFound(_("appointment %(id)s not found") % {"id": appointment_id}) from None
     if _is_requester(actor) and ticket.requester_id != actor.pk:
-        raise NotFound(f"appointment {appointment_id} not found")
+        raise NotFound(_("appointment %(id)s not found") % {"id": appointment_id})
     appointment = Appointment.objects.select_related("agent", "site").get(pk=appointment_id)
     appointment.ticket = ticket
     return appointment
@@ -288,9 +311,11 @@ def _agent_for(
         return _best_free_agent(ticket, qualified, where=where, start=start, end=end)
     agent = selectors.bookable_agent(agent_id=agent_id)
     if agent is None:
-        raise InvalidInput(f"no active agent with id {agent_id}", field="agent_id")
+        raise InvalidInput(_("no active agent with id %(id)s") % {"id": agent_id}, field="agent_id")
     if _is_requester(actor) and agent.pk not in qualified:
-        raise InvalidInput(f"{agent.name} does not work on this request", field="agent_id")
+        raise InvalidInput(
+            _("%(agent)s does not work on this request") % {"agent": agent.name}, field="agent_id"
+        )
     lock_agents([agent.pk])
     require_free(agent, where=where, start=start, end=end)
     return agent
@@ -310,7 +335,11 @@ def require_free(
     )[agent.pk]
     reason = check_booking(diary, start=start, end=end, kind=where.check_kind, site=where.place)
     if reason is not None:
-        raise Conflict(f"{agent.name} is not free then: {reason}", field="start")
+        raise Conflict(
+            _("%(agent)s is not free then: %(reason)s")
+            % {"agent": agent.name, "reason": translated(reason)},
+            field="start",
+        )
 
 
 def _best_free_agent(
@@ -324,8 +353,10 @@ def _best_free_agent(
     """Among the agents who may work the ticket, the free one with the lightest load."""
     if not qualified:
         raise Conflict(
-            "nobody may work this ticket: it has no team, or no agent of its team has the "
-            "skills its service needs"
+            _(
+                "nobody may work this ticket: it has no team, or no agent of its team has the "
+                "skills its service needs"
+            )
         )
     lock_agents(list(qualified))
     diaries = selectors.diaries(agents=[q.agent for q in qualified.values()], start=start, end=end)
@@ -342,12 +373,31 @@ def _best_free_agent(
     )
     if chosen is None:
         reasons = "; ".join(
-            f"{diary.agent_name}: "
-            f"{check_booking(diary, start=start, end=end, kind=where.check_kind, site=where.place)}"
+            _("%(agent)s: %(reason)s")
+            % {
+                "agent": diary.agent_name,
+                "reason": _refusal(diary, start=start, end=end, where=where),
+            }
             for diary in diaries.values()
         )
-        raise Conflict(f"no agent who may work this ticket is free then ({reasons})", field="start")
+        raise Conflict(
+            _("no agent who may work this ticket is free then (%(reasons)s)")
+            % {"reasons": reasons},
+            field="start",
+        )
     return qualified[chosen.agent_id].agent
+
+
+def _refusal(
+    diary: AgentAvailability,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    where: selectors.BookingPlace,
+) -> str:
+    """The rule the booking breaks for this agent, in the reader's language."""
+    reason = check_booking(diary, start=start, end=end, kind=where.check_kind, site=where.place)
+    return translated(reason or "")
 
 
 def _booking_changes(appointment: Appointment) -> dict[str, list[Any]]:

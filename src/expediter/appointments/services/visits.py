@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from expediter.appointments import selectors
 from expediter.appointments.models import (
@@ -46,14 +48,17 @@ from expediter.appointments.travel import Site as Place
 from expediter.appointments.travel import travel_minutes
 from expediter.core import clock
 from expediter.core.errors import Conflict, DomainError, InvalidInput, NotPermitted
+from expediter.core.wording import Wording, translated, translated_error
 from expediter.schedules.selectors import duty_intervals
 from expediter.staff import policies
 from expediter.staff.models import STAFF_ROLES, AgentSkill, Team, User
 from expediter.tickets.models import OPEN_STATUSES, ServiceSkill, Ticket
 from expediter.tickets.services._common import event_record, ticket_for_update
 
-REASON_TICKET_CLOSED = "the ticket is no longer open"
-REASON_SITE_UNKNOWN = "the site has no coordinates"
+# Why a visit stays unplanned, said in the reader's language when the plan is answered.
+REASON_TICKET_CLOSED = Wording(gettext_noop("the ticket is no longer open"))
+REASON_SITE_UNKNOWN = Wording(gettext_noop("the site has no coordinates"))
+REASON_TAKEN = Wording(gettext_noop("planned meanwhile by someone else"))
 
 
 def visit_request(
@@ -74,13 +79,17 @@ def visit_request(
     with transaction.atomic():
         ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
         if actor is not None and not policies.is_agent(actor):
-            raise NotPermitted("only the desk asks for on-site visits")
+            raise NotPermitted(_("only the desk asks for on-site visits"))
         if ticket.status not in OPEN_STATUSES:
-            raise Conflict(f"ticket {ticket.number} is {ticket.status}: no visit to plan")
+            raise Conflict(
+                _("ticket %(number)s is %(status)s: no visit to plan")
+                % {"number": ticket.number, "status": ticket.status}
+            )
         site = ticket.requester.site
         if selectors.as_place(site) is None:
             raise InvalidInput(
-                f"the requester of ticket {ticket.number} has no site with coordinates",
+                _("the requester of ticket %(number)s has no site with coordinates")
+                % {"number": ticket.number},
                 field="ticket",
             )
         assert site is not None
@@ -114,14 +123,15 @@ def _check_window(
 ) -> None:
     today = clock.now().astimezone(selectors.desk_zone()).date()
     if date < today:
-        raise InvalidInput("a visit cannot be planned in the past", field="date")
+        raise InvalidInput(_("a visit cannot be planned in the past"), field="date")
     if window_end <= window_start:
-        raise InvalidInput("window_end must be after window_start", field="window_end")
+        raise InvalidInput(_("window_end must be after window_start"), field="window_end")
     selectors.check_duration(duration_minutes)
     window = _minutes(window_end) - _minutes(window_start)
     if duration_minutes > window:
         raise InvalidInput(
-            f"a visit of {duration_minutes} minutes does not fit a {window}-minute window",
+            _("a visit of %(duration)s minutes does not fit a %(window)s-minute window")
+            % {"duration": duration_minutes, "window": window},
             field="duration",
         )
 
@@ -187,7 +197,7 @@ def visits_plan(
     """
     team = Team.objects.filter(name__iexact=team_name.strip()).first()
     if team is None:
-        raise InvalidInput(f"no team named '{team_name}'", field="team")
+        raise InvalidInput(_("no team named '%(name)s'") % {"name": team_name}, field="team")
     day_start, day_end = _day_bounds(date)
     members = list(
         User.objects.filter(is_active=True, role__in=STAFF_ROLES, memberships__team=team)
@@ -204,7 +214,7 @@ def visits_plan(
             time_limit_seconds=search_seconds(len(waiting), time_limit_seconds),
         )
     except PlanningError as error:
-        raise Conflict(str(error)) from None
+        raise Conflict(translated_error(error)) from None
     unplanned += [Unplanned(u.visit_id, u.reason) for u in plan.unplanned if u.visit_id > 0]
     for route in plan.routes:
         agent = vehicles[route.technician_id].agent
@@ -220,7 +230,10 @@ def visits_plan(
         date=date,
         team=team,
         routes=tuple(_day_routes(vehicles, day_start, day_end)),
-        unplanned=tuple(sorted(unplanned, key=lambda u: u.visit_id)),
+        unplanned=tuple(
+            Unplanned(u.visit_id, translated(u.reason))
+            for u in sorted(unplanned, key=lambda u: u.visit_id)
+        ),
     )
 
 
@@ -367,7 +380,7 @@ def _book_visit(
                 waiting = waiting.select_for_update(of=("self",))
             visit = waiting.select_related("site").first()
             if visit is None:
-                return "planned meanwhile by someone else"
+                return REASON_TAKEN
             ticket = ticket_for_update(ticket_id=visit.ticket_id, actor=None)
             if ticket.status not in OPEN_STATUSES:
                 return REASON_TICKET_CLOSED

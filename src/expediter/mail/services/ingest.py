@@ -17,8 +17,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, NotPermitted
@@ -133,13 +137,16 @@ def inbound_process(
     """
     if not claimed and not _claim(inbound_id):
         return already_received(InboundMessage.objects.get(pk=inbound_id))
-    try:
-        if raw is None:
-            raw = blob_read(InboundMessage.objects.select_related("blob").get(pk=inbound_id).blob)
-        outcome = process_parsed(inbound_id=inbound_id, raw=raw, release=release)
-    except Exception as error:  # recorded, retried, and finally quarantined: never lost
-        logger.exception("processing inbound message %s failed", inbound_id)
-        return record_failure(InboundMessage.objects.get(pk=inbound_id), error)
+    # The reasons stored on the message read the same whoever released it.
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            if raw is None:
+                stored = InboundMessage.objects.select_related("blob").get(pk=inbound_id)
+                raw = blob_read(stored.blob)
+            outcome = process_parsed(inbound_id=inbound_id, raw=raw, release=release)
+        except Exception as error:  # recorded, retried, and finally quarantined: never lost
+            logger.exception("processing inbound message %s failed", inbound_id)
+            return record_failure(InboundMessage.objects.get(pk=inbound_id), error)
     return outcome_result(inbound_id, outcome)
 
 
@@ -193,8 +200,9 @@ def inbound_retry_pending(*, limit: int = 500) -> list[IngestResult]:
 
 
 def _require_admin(actor: User, what: str) -> None:
+    """``what`` is marked with ``gettext_noop`` by the caller and translated on refusal."""
     if actor.role != Role.ADMIN:
-        raise NotPermitted(f"only administrators {what}")
+        raise NotPermitted(_("only administrators %(what)s") % {"what": _(what)})
 
 
 def inbound_release(*, inbound_id: int, actor: User) -> IngestResult:
@@ -203,26 +211,26 @@ def inbound_release(*, inbound_id: int, actor: User) -> IngestResult:
     The size limit and the automatic-mail rules are lifted; a message that
     still cannot be understood (no sender, not mail at all) stays quarantined.
     """
-    _require_admin(actor, "release mail")
+    _require_admin(actor, gettext_noop("release mail"))
     releasable = [InboundStatus.QUARANTINED, InboundStatus.IGNORED]
     moved = InboundMessage.objects.filter(pk=inbound_id, status__in=releasable).update(
         status=InboundStatus.PENDING, attempts=0, last_error="", claimed_until=clock.now() + CLAIM
     )
     if not moved:
-        raise Conflict("only quarantined or ignored mail can be released")
+        raise Conflict(_("only quarantined or ignored mail can be released"))
     logger.info("inbound message %s released by %s", inbound_id, actor.email)
     return inbound_process(inbound_id=inbound_id, claimed=True, release=True)
 
 
 def inbound_delete(*, inbound_id: int, actor: User) -> None:
     """An administrator deletes a message for good (its bytes too, unless shared)."""
-    _require_admin(actor, "delete mail")
+    _require_admin(actor, gettext_noop("delete mail"))
     with transaction.atomic():
         inbound = InboundMessage.objects.filter(pk=inbound_id).first()
         if inbound is None:
             return
         if inbound.status in (InboundStatus.CREATED, InboundStatus.APPENDED):
-            raise Conflict("mail that made a ticket or an article stays on record")
+            raise Conflict(_("mail that made a ticket or an article stays on record"))
         blob = inbound.blob
         inbound.delete()
         shared = (

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 from expediter.schedules.hours import WeeklyHours, parse_hours, weekly_intervals_utc
@@ -397,5 +398,6 @@ def agent_by_email(email: str) -> User:
     """The active agent behind an address, for commands and forms that name people."""
     agent = User.objects.with_email(email).filter(is_active=True, role__in=STAFF_ROLES).first()
     if agent is None:
-        raise InvalidInput(f"no active agent with email '{email}'", field="email")
+        message = _("no active agent with email '%(email)s'") % {"email": email}
+        raise InvalidInput(message, field="email")
     return agent

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 from expediter.schedules import oncall
@@ -154,5 +155,6 @@ def schedules_of(user: User) -> QuerySet[OnCallSchedule]:
 def schedule_by_name(name: str) -> OnCallSchedule:
     schedule = OnCallSchedule.objects.filter(name__iexact=(name or "").strip()).first()
     if schedule is None:
-        raise InvalidInput(f"no on-call schedule named '{name}'", field="schedule")
+        message = _("no on-call schedule named '%(name)s'") % {"name": name}
+        raise InvalidInput(message, field="schedule")
     return schedule

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput, NotFound
+from expediter.core.wording import translated_error
 from expediter.schedules.hours import DAY_NAMES, HoursSpecError, Range, WeeklyHours, parse_hours
 from expediter.sla.calc import add_business_time, calendar_from_spec
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock
@@ -58,7 +60,9 @@ def parse_day(text: str, *, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a date YYYY-MM-DD", field=field) from None
+        raise InvalidInput(
+            _("'%(text)s' is not a date YYYY-MM-DD") % {"text": text}, field=field
+        ) from None
 
 
 def holidays_from_text(values: Iterable[str]) -> tuple[Holiday, ...]:
@@ -75,7 +79,9 @@ def calendar_create(*, spec: CalendarSpec) -> Calendar:
     """A new calendar; every part is checked before anything is stored."""
     name = _checked_name(spec.name)
     if Calendar.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"a calendar named '{name}' already exists", field="name")
+        raise Conflict(
+            _("a calendar named '%(name)s' already exists") % {"name": name}, field="name"
+        )
     fields = _checked_fields(spec)
     now = clock.now()
     calendar = Calendar.objects.create(name=name, created_at=now, updated_at=now, **fields)
@@ -90,7 +96,9 @@ def calendar_update(*, calendar_id: int, spec: CalendarSpec) -> Calendar:
     calendar = _calendar_for_update(calendar_id)
     name = _checked_name(spec.name)
     if Calendar.objects.filter(name__iexact=name).exclude(pk=calendar.pk).exists():
-        raise Conflict(f"a calendar named '{name}' already exists", field="name")
+        raise Conflict(
+            _("a calendar named '%(name)s' already exists") % {"name": name}, field="name"
+        )
     for field, value in {"name": name, **_checked_fields(spec)}.items():
         setattr(calendar, field, value)
     calendar.updated_at = clock.now()
@@ -107,7 +115,9 @@ def calendar_delete(*, calendar_id: int) -> None:
     calendar = _calendar_for_update(calendar_id)
     names = list(calendar.policies.values_list("name", flat=True))
     if names:
-        raise Conflict(f"the calendar is used by the policies {', '.join(names)}")
+        raise Conflict(
+            _("the calendar is used by the policies %(names)s") % {"names": ", ".join(names)}
+        )
     affected = list(SlaClock.objects.filter(calendar=calendar).values_list("ticket_id", flat=True))
     calendar.delete()
     catalogue_changed()
@@ -130,7 +140,7 @@ def calendar_assign(
     else:
         calendar = Calendar.objects.filter(pk=calendar_id).first()
         if calendar is None:
-            raise InvalidInput(f"no calendar {calendar_id}", field="calendar")
+            raise InvalidInput(_("no calendar %(id)s") % {"id": calendar_id}, field="calendar")
         CalendarAssignment.objects.update_or_create(defaults={"calendar": calendar}, **owner)
     catalogue_changed()
     sla_rebuild_open(ticket_ids=Ticket.objects.filter(**owner).values("pk"))
@@ -145,7 +155,7 @@ def calendar_add_business_time(
     """
     calendar = calendar_by_name(calendar_name)
     if minutes < 0:
-        raise InvalidInput("minutes must not be negative", field="minutes")
+        raise InvalidInput(_("minutes must not be negative"), field="minutes")
     business = business_calendar(calendar)
     if start.tzinfo is None:
         start = start.replace(tzinfo=business.zone)
@@ -158,7 +168,7 @@ def calendar_add_business_time(
 def calendar_by_name(name: str) -> Calendar:
     calendar = Calendar.objects.filter(name__iexact=(name or "").strip()).first()
     if calendar is None:
-        raise InvalidInput(f"no calendar named '{name}'", field="calendar")
+        raise InvalidInput(_("no calendar named '%(name)s'") % {"name": name}, field="calendar")
     return calendar
 
 
@@ -168,9 +178,11 @@ def calendar_by_name(name: str) -> Calendar:
 def _checked_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput("a calendar needs a name", field="name")
+        raise InvalidInput(_("a calendar needs a name"), field="name")
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"the name is longer than {NAME_MAX} characters", field="name")
+        raise InvalidInput(
+            _("the name is longer than %(max)s characters") % {"max": NAME_MAX}, field="name"
+        )
     return name
 
 
@@ -180,7 +192,7 @@ def _checked_fields(spec: CalendarSpec) -> dict[str, object]:
     try:
         hours = compact_hours(parse_hours(spec.hours))
     except HoursSpecError as error:
-        raise InvalidInput(str(error), field="hours") from None
+        raise InvalidInput(translated_error(error), field="hours") from None
     country = _checked_country(zone, hours, spec.country)
     openings = _checked_openings(zone, hours, spec.openings)
     holidays = {holiday.date: holiday for holiday in spec.holidays}
@@ -201,7 +213,8 @@ def _checked_zone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"'{name}' is not a known time zone (e.g. Europe/Paris)", field="time_zone"
+            _("'%(name)s' is not a known time zone (e.g. Europe/Paris)") % {"name": name},
+            field="time_zone",
         ) from None
     return name
 
@@ -212,7 +225,7 @@ def _checked_country(zone: str, hours: str, country: str | None) -> str:
     try:
         parsed = calendar_from_spec(time_zone=zone, hours=hours, country=country)
     except ValueError as error:
-        raise InvalidInput(str(error), field="country") from None
+        raise InvalidInput(translated_error(error), field="country") from None
     assert parsed.country is not None
     return f"{parsed.country}-{parsed.subdivision}" if parsed.subdivision else parsed.country
 
@@ -221,13 +234,15 @@ def _checked_openings(zone: str, hours: str, openings: Sequence[Opening]) -> lis
     checked = {}
     for opening in openings:
         if opening.date in checked:
-            raise InvalidInput(f"opening {opening.date} is given twice", field="openings")
+            raise InvalidInput(
+                _("opening %(day)s is given twice") % {"day": opening.date}, field="openings"
+            )
         try:
             parsed = calendar_from_spec(
                 time_zone=zone, hours=hours, openings={opening.date: opening.hours}
             )
         except ValueError as error:
-            raise InvalidInput(str(error), field="openings") from None
+            raise InvalidInput(translated_error(error), field="openings") from None
         ranges = parsed.openings[0][1]
         text = ",".join(f"{_hhmm(start)}-{_hhmm(end)}" for start, end in ranges)
         checked[opening.date] = {"date": opening.date.isoformat(), "hours": text}
@@ -288,7 +303,11 @@ def _replace_owners(
 def _named(model: type[Team] | type[Organisation], name: str, field: str) -> Team | Organisation:
     found = model.objects.filter(name__iexact=name.strip()).first()
     if found is None:
-        raise InvalidInput(f"no {model.__name__.lower()} named '{name}'", field=field)
+        if model is Team:
+            missing = _("no team named '%(name)s'")
+        else:
+            missing = _("no organisation named '%(name)s'")
+        raise InvalidInput(missing % {"name": name}, field=field)
     return found
 
 
@@ -299,19 +318,21 @@ def _hhmm(minute: int) -> str:
 def _calendar_for_update(calendar_id: int) -> Calendar:
     calendar = Calendar.objects.select_for_update().filter(pk=calendar_id).first()
     if calendar is None:
-        raise NotFound(f"calendar {calendar_id} not found")
+        raise NotFound(_("calendar %(id)s not found") % {"id": calendar_id})
     return calendar
 
 
 def _team_or_organisation(team: str | None, organisation: str | None) -> Team | Organisation:
     if bool(team) == bool(organisation):
-        raise InvalidInput("name either a team or an organisation", field="team")
+        raise InvalidInput(_("name either a team or an organisation"), field="team")
     if team:
         found_team = Team.objects.filter(name__iexact=team.strip()).first()
         if found_team is None:
-            raise InvalidInput(f"no team named '{team}'", field="team")
+            raise InvalidInput(_("no team named '%(name)s'") % {"name": team}, field="team")
         return found_team
     found = Organisation.objects.filter(name__iexact=(organisation or "").strip()).first()
     if found is None:
-        raise InvalidInput(f"no organisation named '{organisation}'", field="organisation")
+        raise InvalidInput(
+            _("no organisation named '%(name)s'") % {"name": organisation}, field="organisation"
+        )
     return found

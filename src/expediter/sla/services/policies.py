@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput, NotFound
@@ -71,7 +72,7 @@ def policy_create(
     """A new policy; open tickets it now matches best get re-targeted at once."""
     name = _checked_name(spec.name)
     if SlaPolicy.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"a policy named '{name}' already exists", field="name")
+        raise Conflict(_("a policy named '%(name)s' already exists") % {"name": name}, field="name")
     policy = SlaPolicy(name=name, created_at=clock.now(), **_checked_fields(spec))
     policy.save()
     _store_escalations(policy, escalations)
@@ -87,10 +88,10 @@ def policy_update(
     """Change a policy (escalations replaced when given); open tickets are re-targeted."""
     policy = SlaPolicy.objects.select_for_update().filter(pk=policy_id).first()
     if policy is None:
-        raise NotFound(f"policy {policy_id} not found")
+        raise NotFound(_("policy %(id)s not found") % {"id": policy_id})
     name = _checked_name(spec.name)
     if SlaPolicy.objects.filter(name__iexact=name).exclude(pk=policy.pk).exists():
-        raise Conflict(f"a policy named '{name}' already exists", field="name")
+        raise Conflict(_("a policy named '%(name)s' already exists") % {"name": name}, field="name")
     policy.name = name
     for field, value in _checked_fields(spec).items():
         setattr(policy, field, value)
@@ -108,7 +109,7 @@ def policy_delete(*, policy_id: int) -> None:
     """Remove a policy; its open tickets fall to the next best policy, or to none."""
     policy = SlaPolicy.objects.filter(pk=policy_id).first()
     if policy is None:
-        raise NotFound(f"policy {policy_id} not found")
+        raise NotFound(_("policy %(id)s not found") % {"id": policy_id})
     affected = list(SlaClock.objects.filter(policy=policy).values_list("ticket_id", flat=True))
     policy.delete()
     catalogue_changed()
@@ -118,7 +119,7 @@ def policy_delete(*, policy_id: int) -> None:
 def policy_by_name(name: str) -> SlaPolicy:
     policy = SlaPolicy.objects.filter(name__iexact=(name or "").strip()).first()
     if policy is None:
-        raise InvalidInput(f"no policy named '{name}'", field="policy")
+        raise InvalidInput(_("no policy named '%(name)s'") % {"name": name}, field="policy")
     return policy
 
 
@@ -128,9 +129,11 @@ def policy_by_name(name: str) -> SlaPolicy:
 def _checked_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput("a policy needs a name", field="name")
+        raise InvalidInput(_("a policy needs a name"), field="name")
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"the name is longer than {NAME_MAX} characters", field="name")
+        raise InvalidInput(
+            _("the name is longer than %(max)s characters") % {"max": NAME_MAX}, field="name"
+        )
     return name
 
 
@@ -159,14 +162,17 @@ def _checked_fields(spec: PolicySpec) -> dict[str, object]:
 
 def _checked_level(value: int | None, field: str) -> int | None:
     if value is not None and (not isinstance(value, int) or not 1 <= value <= 4):
-        raise InvalidInput(f"{field} must be an integer from 1 to 4", field=field)
+        raise InvalidInput(
+            _("%(field)s must be an integer from 1 to 4") % {"field": field}, field=field
+        )
     return value
 
 
 def _checked_minutes(value: int, field: str) -> int:
     if not isinstance(value, int) or not 1 <= value <= TARGET_MAX_MINUTES:
         raise InvalidInput(
-            f"{field} must be a whole number of minutes from 1 to {TARGET_MAX_MINUTES}",
+            _("%(field)s must be a whole number of minutes from 1 to %(max)s")
+            % {"field": field, "max": TARGET_MAX_MINUTES},
             field=field,
         )
     return value
@@ -174,7 +180,7 @@ def _checked_minutes(value: int, field: str) -> int:
 
 def _checked_percent(value: int | None) -> int | None:
     if value is not None and (not isinstance(value, int) or not 1 <= value <= 99):
-        raise InvalidInput("the warning threshold must be from 1 to 99 %", field="warn_percent")
+        raise InvalidInput(_("the warning threshold must be from 1 to 99 %"), field="warn_percent")
     return value
 
 
@@ -183,7 +189,10 @@ def _checked_type(value: str | None) -> str:
         return ""
     if value not in TicketType.values:
         known = ", ".join(TicketType.values)
-        raise InvalidInput(f"unknown type '{value}' (known: {known})", field="type")
+        raise InvalidInput(
+            _("unknown type '%(type)s' (known: %(known)s)") % {"type": value, "known": known},
+            field="type",
+        )
     return value
 
 
@@ -192,7 +201,7 @@ def _service(name: str | None) -> Service | None:
         return None
     service = Service.objects.filter(name__iexact=name.strip()).first()
     if service is None:
-        raise InvalidInput(f"no service named '{name}'", field="service")
+        raise InvalidInput(_("no service named '%(name)s'") % {"name": name}, field="service")
     return service
 
 
@@ -207,21 +216,29 @@ def _store_escalations(policy: SlaPolicy, escalations: Sequence[EscalationSpec])
 
 def _checked_escalation(policy: SlaPolicy, spec: EscalationSpec) -> Escalation:
     if spec.trigger not in EscalationTrigger.values:
-        raise InvalidInput(f"unknown escalation trigger '{spec.trigger}'", field="escalations")
+        raise InvalidInput(
+            _("unknown escalation trigger '%(trigger)s'") % {"trigger": spec.trigger},
+            field="escalations",
+        )
     if spec.action not in EscalationAction.values:
-        raise InvalidInput(f"unknown escalation action '{spec.action}'", field="escalations")
+        raise InvalidInput(
+            _("unknown escalation action '%(action)s'") % {"action": spec.action},
+            field="escalations",
+        )
     if spec.clock and spec.clock not in ClockKindChoices.values:
-        raise InvalidInput(f"unknown clock '{spec.clock}'", field="escalations")
+        raise InvalidInput(
+            _("unknown clock '%(clock)s'") % {"clock": spec.clock}, field="escalations"
+        )
     assignee = None
     if spec.action == EscalationAction.ASSIGN:
         agents = User.objects.filter(is_active=True, role__in=STAFF_ROLES)
         assignee = agents.filter(pk=spec.assignee_id).first() if spec.assignee_id else None
         if assignee is None:
-            raise InvalidInput("reassigning needs an active agent", field="escalations")
+            raise InvalidInput(_("reassigning needs an active agent"), field="escalations")
     priority = None
     if spec.action == EscalationAction.RAISE_PRIORITY:
         if spec.priority is None:
-            raise InvalidInput("raising the priority needs a priority", field="escalations")
+            raise InvalidInput(_("raising the priority needs a priority"), field="escalations")
         priority = _checked_level(spec.priority, "escalations")
     return Escalation(
         policy=policy,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from expediter.core import clock, hooks
 from expediter.core.errors import NotFound, NotPermitted
@@ -24,14 +25,18 @@ def ticket_for_update(*, ticket_id: int, actor: User | None) -> Ticket:
         tickets = tickets.select_for_update(of=("self",))
     ticket = tickets.filter(pk=ticket_id).first()
     if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found")
+        raise NotFound(_("ticket %(id)s not found") % {"id": ticket_id})
     return ticket
 
 
 def require_staff(actor: User | None, what: str) -> None:
-    """Only agents, leads, admins (or the system) may make ``what``."""
+    """Only agents, leads, admins (or the system) may make ``what``.
+
+    ``what`` is marked with ``gettext_noop`` by the caller and translated here,
+    only when the refusal is actually raised.
+    """
     if actor is not None and not policies.is_agent(actor):
-        raise NotPermitted(f"only agents may {what}")
+        raise NotPermitted(_("only agents may %(what)s") % {"what": _(what)})
 
 
 def event_record(

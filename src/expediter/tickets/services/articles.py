@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
@@ -59,15 +60,15 @@ def article_add(
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
     body = body or ""
     if not body.strip() and not attachments:
-        raise InvalidInput("the message is empty", field="body")
+        raise InvalidInput(_("the message is empty"), field="body")
     if len(body) > BODY_MAX:
-        raise InvalidInput("the message is too long", field="body")
+        raise InvalidInput(_("the message is too long"), field="body")
     staff = author is not None and policies.is_agent(author)
     if internal and actor is not None and not policies.is_agent(actor):
-        raise NotPermitted("only agents write internal notes")
+        raise NotPermitted(_("only agents write internal notes"))
     if ticket.status == Status.CLOSED and not internal:
         if staff:
-            raise InvalidTransition("a closed ticket takes no more replies; open a new one")
+            raise InvalidTransition(_("a closed ticket takes no more replies; open a new one"))
         return _follow_up_closed(
             ticket, author=author, body=body, html=html, attachments=attachments, origin=origin
         )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 from expediter.tickets.models import Article, Attachment
@@ -41,7 +42,9 @@ def attachments_store(
     for item in attachments:
         if enforce_limit and len(item.data) > limit:
             raise InvalidInput(
-                f"{item.filename} is larger than {limit // (1024 * 1024)} MB", field="attachments"
+                _("%(name)s is larger than %(size)s MB")
+                % {"name": item.filename, "size": limit // (1024 * 1024)},
+                field="attachments",
             )
         filename = _safe_filename(item.filename)
         content_type = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
 from expediter.staff.services import skill_get_or_create, team_get_or_create
@@ -22,7 +23,7 @@ def service_save(
     """Create or update a service; the skills given replace its requirements."""
     name = name.strip()
     if not name:
-        raise InvalidInput("a service needs a name", field="name")
+        raise InvalidInput(_("a service needs a name"), field="name")
     service = Service.objects.filter(name__iexact=name).first() or Service(name=name)
     if team:
         service.team = team_get_or_create(name=team)
@@ -33,7 +34,10 @@ def service_save(
         ServiceSkill.objects.filter(service=service).delete()
         for skill_name, level in skills.items():
             if not 1 <= level <= 5:
-                raise InvalidInput(f"minimum level of '{skill_name}' must be 1-5", field="skills")
+                raise InvalidInput(
+                    _("minimum level of '%(skill)s' must be 1-5") % {"skill": skill_name},
+                    field="skills",
+                )
             ServiceSkill.objects.create(
                 service=service, skill=skill_get_or_create(name=skill_name), min_level=level
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput, InvalidTransition
@@ -17,9 +19,9 @@ def link_create(
 ) -> TicketLink:
     """Link two locked tickets and record it on both timelines."""
     if kind not in LinkKind.values:
-        raise InvalidInput(f"unknown link kind '{kind}'", field="kind")
+        raise InvalidInput(_("unknown link kind '%(kind)s'") % {"kind": kind}, field="kind")
     if source.pk == target.pk:
-        raise InvalidInput("a ticket cannot be linked to itself", field="target")
+        raise InvalidInput(_("a ticket cannot be linked to itself"), field="target")
     link, created = TicketLink.objects.get_or_create(
         source=source, target=target, kind=kind, defaults={"created_at": clock.now()}
     )
@@ -43,7 +45,7 @@ def link_create(
 
 @transaction.atomic
 def ticket_link(*, ticket_id: int, target_id: int, kind: str, actor: User) -> TicketLink:
-    require_staff(actor, "link tickets")
+    require_staff(actor, gettext_noop("link tickets"))
     source = ticket_for_update(ticket_id=ticket_id, actor=actor)
     target = ticket_for_update(ticket_id=target_id, actor=actor)
     return link_create(source=source, target=target, kind=kind, actor=actor)
@@ -53,14 +55,14 @@ def ticket_link(*, ticket_id: int, target_id: int, kind: str, actor: User) -> Ti
 def ticket_merge(*, ticket_id: int, into_id: int, actor: User) -> Ticket:
     """Merge a duplicate into another ticket: its conversation and watchers move over,
     it is linked as a duplicate and closed. Worklogs stay where the work was logged."""
-    require_staff(actor, "merge tickets")
+    require_staff(actor, gettext_noop("merge tickets"))
     first, second = sorted([ticket_id, into_id])  # lock in id order: no deadlock
     locked = {t: ticket_for_update(ticket_id=t, actor=actor) for t in (first, second)}
     source, target = locked[ticket_id], locked[into_id]
     if source.pk == target.pk:
-        raise InvalidInput("a ticket cannot be merged into itself", field="into")
+        raise InvalidInput(_("a ticket cannot be merged into itself"), field="into")
     if source.status == Status.CLOSED or target.status == Status.CLOSED:
-        raise InvalidTransition("closed tickets cannot be merged")
+        raise InvalidTransition(_("closed tickets cannot be merged"))
     moved = source.articles.update(ticket=target)
     target.watchers.add(source.requester, *source.watchers.all())
     link_create(source=source, target=target, kind=LinkKind.DUPLICATE_OF, actor=actor)

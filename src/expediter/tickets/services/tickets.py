@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
@@ -61,7 +63,9 @@ def matrix_priority(impact: int, urgency: int) -> int:
 
 def _check_level(value: int, name: str) -> int:
     if not isinstance(value, int) or not 1 <= value <= 4:
-        raise InvalidInput(f"{name} must be an integer from 1 to 4", field=name)
+        raise InvalidInput(
+            _("%(field)s must be an integer from 1 to 4") % {"field": name}, field=name
+        )
     return value
 
 
@@ -70,7 +74,7 @@ def service_by_name(name: str | None) -> Service | None:
         return None
     service = Service.objects.filter(name__iexact=name.strip(), is_active=True).first()
     if service is None:
-        raise InvalidInput(f"no service named '{name}'", field="service")
+        raise InvalidInput(_("no service named '%(name)s'") % {"name": name}, field="service")
     return service
 
 
@@ -79,7 +83,7 @@ def team_by_name(name: str | None) -> Team | None:
         return None
     team = Team.objects.filter(name__iexact=name.strip()).first()
     if team is None:
-        raise InvalidInput(f"no team named '{name}'", field="team")
+        raise InvalidInput(_("no team named '%(name)s'") % {"name": name}, field="team")
     return team
 
 
@@ -104,17 +108,21 @@ def ticket_create(
     """Open a request; its description becomes the first article of the conversation."""
     subject = " ".join((subject or "").split())
     if not subject:
-        raise InvalidInput("a ticket needs a subject", field="subject")
+        raise InvalidInput(_("a ticket needs a subject"), field="subject")
     if len(subject) > SUBJECT_MAX:
-        raise InvalidInput(f"subject is longer than {SUBJECT_MAX} characters", field="subject")
+        raise InvalidInput(
+            _("subject is longer than %(max)s characters") % {"max": SUBJECT_MAX}, field="subject"
+        )
     if channel not in Channel.values:
-        raise InvalidInput(f"unknown channel '{channel}'", field="channel")
+        raise InvalidInput(
+            _("unknown channel '%(channel)s'") % {"channel": channel}, field="channel"
+        )
     if ticket_type not in TicketType.values:
-        raise InvalidInput(f"unknown type '{ticket_type}'", field="type")
+        raise InvalidInput(_("unknown type '%(type)s'") % {"type": ticket_type}, field="type")
     _check_level(impact, "impact")
     _check_level(urgency, "urgency")
     if actor is not None and actor.role == Role.REQUESTER and actor.pk != requester.pk:
-        raise NotPermitted("requesters open tickets for themselves only")
+        raise NotPermitted(_("requesters open tickets for themselves only"))
     chosen_service = service_by_name(service)
     chosen_team = team_by_name(team) or (chosen_service.team if chosen_service else None)
     now = clock.now()
@@ -175,13 +183,16 @@ def status_change(
 ) -> None:
     """Move a locked ticket to ``status`` (the workflow's one gate) and record it."""
     if status not in Status.values:
-        raise InvalidInput(f"unknown status '{status}'", field="status")
+        raise InvalidInput(_("unknown status '%(status)s'") % {"status": status}, field="status")
     if status == ticket.status:
         return
     if not _allowed(ticket.status, status):
-        raise InvalidTransition(f"a {ticket.status} ticket cannot become {status}")
+        raise InvalidTransition(
+            _("a %(current)s ticket cannot become %(new)s")
+            % {"current": ticket.status, "new": status}
+        )
     if status == Status.ASSIGNED and ticket.assignee_id is None:
-        raise InvalidTransition("a ticket cannot be assigned without an assignee")
+        raise InvalidTransition(_("a ticket cannot be assigned without an assignee"))
     before = ticket.status
     now = clock.now()
     ticket.status = status
@@ -209,7 +220,7 @@ def ticket_set_status(
     *, ticket_id: int, status: str, actor: User | None, reason: str | None = None
 ) -> Ticket:
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
-    require_staff(actor, "change a ticket's status")
+    require_staff(actor, gettext_noop("change a ticket's status"))
     status_change(ticket, status=status, actor=actor, reason=reason)
     return ticket
 
@@ -224,9 +235,9 @@ def assignee_change(
 ) -> None:
     """Set or clear the owner of a locked ticket, following the contract's rules."""
     if assignee is not None and (not assignee.is_active or assignee.role not in STAFF_ROLES):
-        raise InvalidInput("the assignee must be an active agent", field="assignee_id")
+        raise InvalidInput(_("the assignee must be an active agent"), field="assignee_id")
     if ticket.status == Status.CLOSED and assignee is not None:
-        raise InvalidTransition("a closed ticket cannot be reassigned")
+        raise InvalidTransition(_("a closed ticket cannot be reassigned"))
     before = ticket.assignee
     if (before.pk if before else None) == (assignee.pk if assignee else None):
         return
@@ -277,7 +288,7 @@ def ticket_assign(
 ) -> Ticket:
     """Assign (or with ``None`` unassign) a ticket; by hand, rules broken are recorded."""
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
-    require_staff(actor, "assign tickets")
+    require_staff(actor, gettext_noop("assign tickets"))
     assignee_change(ticket, assignee=assignee, actor=actor, reason=reason)
     return ticket
 
@@ -334,7 +345,7 @@ def ticket_raise_priority(
 ) -> Ticket:
     """Override the priority (escalations use this with a reason)."""
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
-    require_staff(actor, "change a ticket's priority")
+    require_staff(actor, gettext_noop("change a ticket's priority"))
     _priority_override(ticket, priority=priority, actor=actor, reason=reason)
     return ticket
 
@@ -404,7 +415,7 @@ def ticket_update(*, ticket_id: int, actor: User, changes: TicketChanges) -> Tic
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
     if not changes.given:
         return ticket
-    require_staff(actor, "change tickets")
+    require_staff(actor, gettext_noop("change tickets"))
     given = changes.given
     if "impact" in given or "urgency" in given:
         _impact_urgency_change(
@@ -427,7 +438,7 @@ def ticket_update(*, ticket_id: int, actor: User, changes: TicketChanges) -> Tic
         if changes.assignee_id is not None:
             assignee = User.objects.filter(pk=changes.assignee_id).first()
             if assignee is None:
-                raise InvalidInput("no such agent", field="assignee_id")
+                raise InvalidInput(_("no such agent"), field="assignee_id")
         assignee_change(
             ticket,
             assignee=assignee,
@@ -436,7 +447,7 @@ def ticket_update(*, ticket_id: int, actor: User, changes: TicketChanges) -> Tic
         )
     if "status" in given:
         if changes.status is None:
-            raise InvalidInput("status cannot be null", field="status")
+            raise InvalidInput(_("status cannot be null"), field="status")
         status_change(ticket, status=changes.status, actor=actor)
     ticket.refresh_from_db()
     return ticket
@@ -463,7 +474,7 @@ def ticket_add_watcher(
 @transaction.atomic
 def ticket_set_tags(*, ticket_id: int, tags: Sequence[str], actor: User) -> Ticket:
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
-    require_staff(actor, "tag tickets")
+    require_staff(actor, gettext_noop("tag tickets"))
     names = sorted({t.strip().lower() for t in tags if t.strip()})
     before = sorted(ticket.tags.values_list("name", flat=True))
     if names == before:

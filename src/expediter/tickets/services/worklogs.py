@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
@@ -24,10 +26,12 @@ def worklog_add(
     note: str = "",
     at: dt.datetime | None = None,
 ) -> Worklog:
-    require_staff(agent, "log work")
+    require_staff(agent, gettext_noop("log work"))
     ticket = ticket_for_update(ticket_id=ticket_id, actor=agent)
     if not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
-        raise InvalidInput(f"minutes must be from 1 to {MAX_MINUTES}", field="minutes")
+        raise InvalidInput(
+            _("minutes must be from 1 to %(max)s") % {"max": MAX_MINUTES}, field="minutes"
+        )
     worklog = Worklog.objects.create(
         ticket=ticket, agent=agent, minutes=minutes, note=note or "", at=at or clock.now()
     )
