@@ -26,6 +26,7 @@ nothing here asserts on time.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import random
 import statistics
@@ -324,6 +325,8 @@ def bench_database(rng: random.Random) -> None:
         )
         for n in range(DB_ROUTES + DB_DECISIONS)
     )
+    gc.collect()  # the seeding's garbage, then what a started worker freezes (see `worker`)
+    gc.freeze()
     bench_decisions([t.pk for t in fresh[DB_ROUTES:]])
     Ticket.objects.filter(pk__in=[t.pk for t in fresh[DB_ROUTES:-1]]).delete()  # the sweep's
     counted, fresh = fresh[-1], fresh[:DB_ROUTES]
@@ -354,13 +357,13 @@ def bench_decisions(ticket_ids: list[int]) -> None:
     """
     from django.db import transaction
 
-    from expediter.routing.selectors.roster import HISTORY, load_team_roster
+    from expediter.routing.selectors.roster import HISTORY, ROSTER, load_team_roster
     from expediter.routing.services.assignment import _decide, _decision_facts
     from expediter.routing.services.locks import lock_ticket
     from expediter.tickets.models import Ticket
 
     def decide(ticket_id: int) -> None:
-        with transaction.atomic():
+        with transaction.atomic(), ROSTER.pinned():  # as ticket_route does
             ticket = lock_ticket(ticket_id)
             assert ticket is not None and ticket.team is not None
             census, facts = _decision_facts(ticket, NOW)

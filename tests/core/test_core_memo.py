@@ -80,3 +80,20 @@ def test_a_committed_change_is_read_again_by_every_process() -> None:
         here.changed()
     assert there.get("value", load) == 2
     assert there.get("value", load) == 2
+
+
+@pytest.mark.django_db
+def test_a_pinned_block_reads_the_token_once_but_sees_its_own_changes() -> None:
+    here, there = SharedMemo("test.memo.pinned"), SharedMemo("test.memo.pinned")
+    load = Loads()
+    here.confirm()
+    assert here.get("value", load) == 1
+    with here.pinned():
+        there.changed()  # another process, meanwhile
+        there.confirm()
+        assert here.get("value", load) == 1  # the token read when the block began
+        here.changed()  # this process, inside the block
+        assert here.get("value", load) == 2
+    here.confirm()
+    assert here.get("value", load) == 3
+    assert here.get("value", load) == 3

@@ -13,12 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_lead, make_requester, make_ticket
 
 from expediter.routing import selectors as routing
-from expediter.routing.engine import ON_TIME_OFF, TicketFacts
+from expediter.routing.engine import ON_TIME_OFF, AgentFacts, TicketFacts
 from expediter.routing.selectors.roster import ROSTER, kept_team
 from expediter.routing.services import ticket_route
 from expediter.schedules.services import extra_shift_add, shift_add, timeoff_decide, timeoff_request
 from expediter.staff.models import Team, TeamMembership, User
 from expediter.staff.services import agent_set_skills, team_set_policy
+from expediter.tickets.services import ticket_assign
 from expediter.tickets.services.catalogue import service_save
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,18 @@ def test_a_sign_in_or_a_new_requester_leaves_the_roster_kept(desk: dict[str, Use
     with CaptureQueriesContext(connection) as queries:
         assert _could(ticket) == {"Ann", "Bob"}
     assert len(queries) == 1
+
+
+def test_facts_follow_each_load_while_the_roster_is_kept(desk: dict[str, User]) -> None:
+    ticket = _ticket()
+    _kept(ticket)
+
+    def ann() -> AgentFacts:
+        census = routing.team_census(ticket=ticket, at=NOW)
+        return next(f for f in census.agents if f.name == "Ann")
+
+    before = ann()
+    assert ann() is before  # nothing changed: the same facts
+    ticket_assign(ticket_id=make_ticket(service="Network").pk, assignee=desk["Ann"], actor=None)
+    after = ann()
+    assert (before.active, after.active) == (0, 1)

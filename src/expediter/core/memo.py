@@ -16,7 +16,9 @@ once it is over with the token still in place, it was rolled back).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -33,10 +35,25 @@ class SharedMemo:
         self._token: str | None = None
         self._values: dict[Hashable, Any] = {}
         self._unconfirmed: str | None = None
+        self._pinned: ContextVar[str | None] = ContextVar(f"pinned {key}", default=None)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the token once for a block that reads several kept values (one decision).
+
+        Reading it again in the middle of one transaction would only tell a
+        change apart that the transaction's own reads do not see together
+        anyway; a change made inside the block is still seen at once.
+        """
+        reset = self._pinned.set(self._current_token())
+        try:
+            yield
+        finally:
+            self._pinned.reset(reset)
 
     def get(self, name: Hashable, load: Callable[[], T]) -> T:
         """The value kept under ``name``, or ``load()`` (kept when the token is settled)."""
-        token = self._current_token()
+        token = self._pinned.get() or self._current_token()
         if token == self._unconfirmed and not transaction.get_connection().in_atomic_block:
             self._unconfirmed = None  # its transaction is over, and rolled back: nothing changed
         if token is not None and token == self._token and name in self._values:
@@ -54,6 +71,7 @@ class SharedMemo:
         """Called for every change to the rows behind the values, inside its transaction."""
         self._unconfirmed = uuid.uuid4().hex
         self._token, self._values = None, {}
+        self._pinned.set(None)
         cache.set(self.key, self._unconfirmed, timeout=None)
         transaction.on_commit(self.confirm)
 

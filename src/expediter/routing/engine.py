@@ -296,7 +296,10 @@ def skill_surplus(agent: AgentFacts, required_skills: Mapping[str, int]) -> floa
     """Mean number of levels above the minimum over the required skills."""
     if not required_skills:
         return 0.0
-    total = sum(agent.skills.get(skill, 0) - level for skill, level in required_skills.items())
+    skills = agent.skills
+    total = 0
+    for skill, level in required_skills.items():  # a loop: this runs for every candidate
+        total += skills.get(skill, 0) - level
     return total / len(required_skills)
 
 

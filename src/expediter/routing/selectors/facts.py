@@ -267,10 +267,9 @@ def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None
             listed.update(dict.fromkeys(shown, rule))
             unlisted[rule] = len(ids) - len(shown)
     loads = current_loads(could)
-    team_ids = frozenset({ticket.team_id})
     required = ticket.required_skills
     agents = [
-        _member_facts(roster.by_id[pk], team_ids, required, _CENSUS_DUTY[listed[pk]], loads.get(pk))
+        _member_facts(roster, roster.by_id[pk], required, listed[pk], loads.get(pk))
         for pk in sorted(listed)
     ]
     return TeamCensus(
@@ -279,17 +278,29 @@ def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None
 
 
 def _member_facts(
+    roster: TeamRoster,
     member: RosterMember,
-    team_ids: frozenset[int],
     required: Mapping[str, int],
-    duty: DutyState,
+    rule: str,
     load: tuple[int, dt.datetime | None] | None,
 ) -> AgentFacts:
+    """The member's facts for this decision, reused while nothing in them changed.
+
+    Between two decisions only the loads of a few agents move, so facts are
+    kept on the roster (which is dropped on every change to the team) by
+    everything they hold that a decision may change: the rule the member
+    fails, the skills required, the load and the last assignment.
+    """
     active, last_assigned = load or (0, None)
-    return AgentFacts(
+    key = (member.id, rule, tuple(required.items()), active, last_assigned)
+    kept = roster.facts.get(key)
+    if kept is not None:
+        return kept
+    duty = _CENSUS_DUTY[rule]
+    facts = AgentFacts(
         id=member.id,
         name=member.name,
-        team_ids=team_ids,
+        team_ids=frozenset({roster.team_id}),
         on_duty=duty.on_duty,
         on_time_off=duty.on_time_off,
         duty_ends_at=None,
@@ -299,6 +310,14 @@ def _member_facts(
         last_assigned_at=last_assigned,
         time_zone=member.zone,
     )
+    if len(roster.facts) >= FACTS_KEPT:
+        roster.facts.clear()
+    roster.facts[key] = facts
+    return facts
+
+
+FACTS_KEPT = 20_000
+"""Facts a roster keeps at most before starting again (a few per member and service)."""
 
 
 _CENSUS_DUTY = {

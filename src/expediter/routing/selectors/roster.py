@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 
 from expediter.core import clock
 from expediter.core.memo import SharedMemo
+from expediter.routing.engine import AgentFacts
 from expediter.routing.models import AgentRoutingState
 from expediter.schedules.models import ExtraShift, Shift, TimeOff, TimeOffStatus
 from expediter.schedules.selectors import DutyReader, Interval, ShiftValues, duty_window
@@ -96,6 +97,8 @@ class TeamRoster:
     patterns: tuple[tuple[tuple[ShiftValues, ...], frozenset[int]], ...] = field(init=False)
     exceptional: tuple[RosterMember, ...] = field(init=False)
     levels: Mapping[str, Mapping[int, int]] = field(init=False)
+    facts: dict[tuple[Any, ...], AgentFacts] = field(init=False, default_factory=dict)
+    """Facts built for decisions, by what they hold (see ``facts._member_facts``)."""
 
     def __post_init__(self) -> None:
         grouped: dict[tuple[Any, ...], tuple[tuple[ShiftValues, ...], set[int]]] = {}

@@ -17,6 +17,7 @@ from expediter.routing import selectors as routing
 from expediter.routing.engine import AgentFacts, Decision, TicketFacts
 from expediter.routing.models import AgentRoutingState, QueuedTicket
 from expediter.routing.selectors import TeamCensus
+from expediter.routing.selectors.roster import ROSTER
 from expediter.routing.services.locks import lock_and_recount, lock_ticket
 from expediter.schedules import selectors as schedules
 from expediter.staff.models import User
@@ -46,8 +47,14 @@ def ticket_route(*, ticket_id: int) -> RouteOutcome:
     """Assign a waiting ticket, hand over one whose assignee left, or leave it queued.
 
     Safe to call any number of times: a ticket that is assigned to someone on
-    duty, closed, or in no team is left alone (and leaves the queue).
+    duty, closed, or in no team is left alone (and leaves the queue). The
+    roster's token is read once for the whole decision.
     """
+    with ROSTER.pinned():
+        return _route(ticket_id)
+
+
+def _route(ticket_id: int) -> RouteOutcome:
     now = clock.now()
     ticket = lock_ticket(ticket_id)
     if ticket is None:
