@@ -333,15 +333,17 @@ def choose_agent(
     check_policy(policy)
     urgency = urgency_level(ticket, now=now)
     required = tuple(ticket.required_skills.items())
+    scored = policy in SCORED_POLICIES
     ranked: list[tuple[tuple[float, ...], AgentFacts, float | None]] = []
     skipped: list[tuple[AgentFacts, str]] = []
-    for agent in agents:
+    for agent in agents:  # hundreds of agents per decision: each step is counted
         category = _failed_rule(agent, ticket.team_id, required)
         if category is not None:
             skipped.append((agent, category))
             continue
-        score = _score(agent, ticket, urgency) if policy in SCORED_POLICIES else None
-        ranked.append((_rank_key(policy, agent, score), agent, score))
+        load = _load(agent)
+        score = _score(agent, ticket, urgency, load) if scored else None
+        ranked.append((_rank_key(policy, agent, score, load), agent, score))
     ranked.sort(key=itemgetter(0))
     candidates = tuple(Candidate(a.id, a.name, score) for _, a, score in ranked)
     chosen = ranked[0][1] if ranked and policy != "manual" else None
@@ -534,9 +536,12 @@ def _load(agent: AgentFacts) -> float:
     return agent.active / agent.capacity if agent.capacity > 0 else 1.0
 
 
-def _score(agent: AgentFacts, ticket: TicketFacts, urgency: float) -> float:
+def _score(
+    agent: AgentFacts, ticket: TicketFacts, urgency: float, load: float | None = None
+) -> float:
     skill_weight = SKILL_WEIGHT + URGENCY_SKILL_WEIGHT * urgency
-    return skill_weight * skill_surplus(agent, ticket.required_skills) - LOAD_WEIGHT * _load(agent)
+    load = _load(agent) if load is None else load
+    return skill_weight * skill_surplus(agent, ticket.required_skills) - LOAD_WEIGHT * load
 
 
 def _last_assigned(agent: AgentFacts) -> float:
@@ -544,13 +549,15 @@ def _last_assigned(agent: AgentFacts) -> float:
     return -math.inf if agent.last_assigned_at is None else agent.last_assigned_at.timestamp()
 
 
-def _rank_key(policy: str, agent: AgentFacts, score: float | None) -> tuple[float, ...]:
+def _rank_key(
+    policy: str, agent: AgentFacts, score: float | None, load: float
+) -> tuple[float, ...]:
     """Smaller ranks first; each policy's tie-breaks end with the id for a stable order."""
     if policy == "round_robin":
         return (_last_assigned(agent), agent.id)
     if policy == "least_loaded":
-        return (_load(agent), agent.active, _last_assigned(agent), agent.id)
-    return (-(score or 0.0), _load(agent), _last_assigned(agent), agent.id)
+        return (load, agent.active, _last_assigned(agent), agent.id)
+    return (-(score or 0.0), load, _last_assigned(agent), agent.id)
 
 
 def _weighted_slack(ticket: TicketFacts, *, now: datetime, speed: float) -> float:

@@ -239,8 +239,8 @@ def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None
     built only for those who could take the ticket and the few a reason names,
     whose loads are read (:func:`~expediter.routing.selectors.roster.current_loads`),
     and the others are counted. Capacity is checked on the facts, after the
-    locks. ``skills`` holds the ticket's required skills only and
-    ``team_ids`` the ticket's team only, which is all the decision reads;
+    locks. ``team_ids`` holds the ticket's team only, which is all the
+    decision reads;
     ``duty_ends_at`` is left out (see :meth:`TeamCensus.duty_end`). ``also``:
     a member to list whatever the rules (a handover's previous assignee, whom
     the caller then leaves out of the reason: one more of each kind is listed).
@@ -267,10 +267,8 @@ def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None
             listed.update(dict.fromkeys(shown, rule))
             unlisted[rule] = len(ids) - len(shown)
     loads = current_loads(could)
-    required = ticket.required_skills
     agents = [
-        _member_facts(roster, roster.by_id[pk], required, listed[pk], loads.get(pk))
-        for pk in sorted(listed)
+        _member_facts(roster, roster.by_id[pk], listed[pk], loads.get(pk)) for pk in sorted(listed)
     ]
     return TeamCensus(
         agents=agents, unlisted=unlisted, roster=roster, at=at, could=frozenset(could)
@@ -280,7 +278,6 @@ def team_census(*, ticket: TicketFacts, at: dt.datetime, also: int | None = None
 def _member_facts(
     roster: TeamRoster,
     member: RosterMember,
-    required: Mapping[str, int],
     rule: str,
     load: tuple[int, dt.datetime | None] | None,
 ) -> AgentFacts:
@@ -289,10 +286,11 @@ def _member_facts(
     Between two decisions only the loads of a few agents move, so facts are
     kept on the roster (which is dropped on every change to the team) by
     everything they hold that a decision may change: the rule the member
-    fails, the skills required, the load and the last assignment.
+    fails, the load and the last assignment. They carry every skill of the
+    member, so the facts built for one service serve the next.
     """
     active, last_assigned = load or (0, None)
-    key = (member.id, rule, tuple(required.items()), active, last_assigned)
+    key = (member.id, rule, active, last_assigned)
     kept = roster.facts.get(key)
     if kept is not None:
         return kept
@@ -304,7 +302,7 @@ def _member_facts(
         on_duty=duty.on_duty,
         on_time_off=duty.on_time_off,
         duty_ends_at=None,
-        skills={skill: member.skills[skill] for skill in required if skill in member.skills},
+        skills=member.skills,
         active=active,
         capacity=member.capacity,
         last_assigned_at=last_assigned,
