@@ -32,8 +32,7 @@ class SharedMemo:
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self._token: str | None = None
-        self._values: dict[Hashable, Any] = {}
+        self._kept: tuple[str | None, dict[Hashable, Any]] = (None, {})
         self._unconfirmed: str | None = None
         self._pinned: ContextVar[str | None] = ContextVar(f"pinned {key}", default=None)
 
@@ -56,21 +55,23 @@ class SharedMemo:
         token = self._pinned.get() or self._current_token()
         if token == self._unconfirmed and not transaction.get_connection().in_atomic_block:
             self._unconfirmed = None  # its transaction is over, and rolled back: nothing changed
-        if token is not None and token == self._token and name in self._values:
-            value: T = self._values[name]
+        kept_token, values = self._kept  # one read: threads may replace it meanwhile
+        if token is not None and token == kept_token and name in values:
+            value: T = values[name]
             return value
         value = load()
         if token is None or token == self._unconfirmed:
             return value
-        if token != self._token:
-            self._token, self._values = token, {}
-        self._values[name] = value
+        if token != kept_token:
+            values = {}
+            self._kept = (token, values)
+        values[name] = value
         return value
 
     def changed(self) -> None:
         """Called for every change to the rows behind the values, inside its transaction."""
         self._unconfirmed = uuid.uuid4().hex
-        self._token, self._values = None, {}
+        self._kept = (None, {})
         self._pinned.set(None)
         cache.set(self.key, self._unconfirmed, timeout=None)
         transaction.on_commit(self.confirm)
