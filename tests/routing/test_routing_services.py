@@ -404,3 +404,23 @@ def test_the_queue_races_against_the_sla_due_time_when_a_policy_applies(
     assert QueuedTicket.objects.get(ticket=covered).due_at == paris(2026, 3, 3, 10, 0)
     # no policy: created_at + the P3 target of 8 hours
     assert QueuedTicket.objects.get(ticket=plain).due_at == paris(2026, 3, 3, 0, 30)
+
+
+def test_a_new_ticket_for_triage_enqueues_no_routing(network, monkeypatch) -> None:
+    from expediter.routing import tasks
+
+    enqueued: list[int] = []
+
+    class Recorder:
+        def enqueue(self, ticket_id: int) -> None:
+            enqueued.append(ticket_id)
+
+    monkeypatch.setattr(tasks, "route_ticket_task", Recorder())
+    triage = make_ticket()  # no service, no team: it waits for a person to triage it
+    assert triage.team_id is None
+    event = triage.events.get(verb="created")
+    tasks.on_ticket_event(ticket=triage, event=event)
+    assert enqueued == []
+    routed = make_ticket(service="Network")
+    tasks.on_ticket_event(ticket=routed, event=routed.events.get(verb="created"))
+    assert enqueued == [routed.pk]

@@ -255,3 +255,24 @@ def test_events_are_append_only() -> None:
     assert event is not None
     with pytest.raises(RuntimeError):
         event.save()
+
+
+def test_the_kept_priority_matrix_follows_every_change_to_a_rule() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from expediter.tickets.models import PriorityRule
+    from expediter.tickets.services.tickets import PRIORITY_MATRIX, matrix_priority
+
+    PRIORITY_MATRIX.confirm()  # what the commit of earlier changes does
+    default = matrix_priority(4, 4)
+    with CaptureQueriesContext(connection) as queries:
+        assert matrix_priority(4, 4) == default
+    assert len(queries) == 0  # kept
+    rule, _ = PriorityRule.objects.update_or_create(
+        impact=4, urgency=4, defaults={"priority": 1 if default != 1 else 2}
+    )
+    assert matrix_priority(4, 4) == rule.priority
+    assert make_ticket(impact=4, urgency=4).priority == rule.priority
+    rule.delete()
+    assert matrix_priority(4, 4) == default

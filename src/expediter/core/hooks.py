@@ -23,23 +23,37 @@ from typing import Any
 from django.db import transaction
 
 Listener = Callable[..., None]
+Wants = Callable[..., bool]
 
 _in_transaction: dict[str, list[Listener]] = defaultdict(list)
-_after_commit: dict[str, list[Listener]] = defaultdict(list)
+_after_commit: dict[str, list[tuple[Listener, Wants | None]]] = defaultdict(list)
 
 
-def listen(topic: str, listener: Listener, *, after_commit: bool) -> None:
-    """Register ``listener`` for ``topic`` (idempotent)."""
-    registry = _after_commit if after_commit else _in_transaction
-    if listener not in registry[topic]:
-        registry[topic].append(listener)
+def listen(
+    topic: str, listener: Listener, *, after_commit: bool, when: Wants | None = None
+) -> None:
+    """Register ``listener`` for ``topic`` (idempotent).
+
+    ``when`` (after-commit listeners only): whether the listener has anything
+    to do with a payload, asked at the announcement. When no listener wants
+    it, no transaction is opened after the commit.
+    """
+    if after_commit:
+        if all(known is not listener for known, _ in _after_commit[topic]):
+            _after_commit[topic].append((listener, when))
+    elif listener not in _in_transaction[topic]:
+        _in_transaction[topic].append(listener)
 
 
 def announce(topic: str, **payload: Any) -> None:
-    """Run in-transaction listeners now and schedule after-commit ones."""
+    """Run in-transaction listeners now and schedule the after-commit ones that want it."""
     for listener in _in_transaction.get(topic, ()):
         listener(**payload)
-    after_commit = tuple(_after_commit.get(topic, ()))
+    after_commit = tuple(
+        listener
+        for listener, wants in _after_commit.get(topic, ())
+        if wants is None or wants(**payload)
+    )
     if after_commit:
         transaction.on_commit(partial(_run_together, after_commit, payload))
 

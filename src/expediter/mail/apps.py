@@ -9,9 +9,9 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from expediter.core import hooks, periodic
         from expediter.mail import tasks
-        from expediter.mail.services.events import on_ticket_event
+        from expediter.mail.services.events import on_ticket_event, wants_event
 
-        hooks.listen("ticket.event", on_ticket_event, after_commit=True)
+        hooks.listen("ticket.event", on_ticket_event, after_commit=True, when=wants_event)
         periodic.register(
             "mail.outbox_flush", every_seconds=30, enqueue=lambda: tasks.outbox_flush.enqueue()
         )

@@ -10,7 +10,9 @@ class RoutingConfig(AppConfig):
         from expediter.core import hooks, periodic
         from expediter.routing import tasks
 
-        hooks.listen("ticket.event", tasks.on_ticket_event, after_commit=True)
+        hooks.listen(
+            "ticket.event", tasks.on_ticket_event, after_commit=True, when=tasks.wants_event
+        )
         _watch_roster()
         periodic.register(
             "routing.pull",

@@ -31,9 +31,20 @@ def routing_sweep_task() -> dict[str, Any]:
     return services.routing_sweep().as_dict()
 
 
+def wants_event(*, ticket: Ticket, event: TicketEvent) -> bool:
+    """Whether routing has anything to do about the event.
+
+    A new ticket for triage (no team, nobody assigned) has nobody to go to
+    and nothing queued to clear.
+    """
+    if event.verb not in services.ROUTING_VERBS:
+        return False
+    return not (event.verb == "created" and ticket.team_id is None and ticket.assignee_id is None)
+
+
 def on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
     """Route the ticket, and let whoever the event freed pull, once the change is committed."""
-    if event.verb not in services.ROUTING_VERBS:
+    if not wants_event(ticket=ticket, event=event):
         return
     route_ticket_task.enqueue(ticket_id=ticket.pk)
     for agent_id in services.freed_agents(

@@ -26,9 +26,14 @@ from expediter.tickets.models import Article, Ticket, TicketEvent
 HANDLED_VERBS = frozenset({"article_added", "assigned", "status_changed", "reopened"})
 
 
+def wants_event(*, ticket: Ticket, event: TicketEvent) -> bool:
+    """Whether the event may call for a mail or a notification."""
+    return event.verb in HANDLED_VERBS
+
+
 def on_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
     """After commit: hand the events mail cares about to the worker."""
-    if event.verb not in HANDLED_VERBS:
+    if not wants_event(ticket=ticket, event=event):
         return
     from expediter.mail.tasks import mail_for_event
 

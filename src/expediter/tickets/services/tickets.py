@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
+from expediter.core.memo import SharedMemo
 from expediter.staff import policies
 from expediter.staff.models import STAFF_ROLES, Role, Team, User
 from expediter.tickets.models import (
@@ -55,10 +56,23 @@ def _allocate_number() -> int:
     return highest + 1
 
 
+PRIORITY_MATRIX = SharedMemo("expediter.tickets.priority-matrix")
+"""The configured matrix, kept per process; every save or delete of a rule drops it
+(signals connected in ``tickets.apps``)."""
+
+
 def matrix_priority(impact: int, urgency: int) -> int:
+    return priority_for(impact, urgency, PRIORITY_MATRIX.get("overrides", _matrix_overrides))
+
+
+def _matrix_overrides() -> dict[tuple[int, int], int]:
     rules = PriorityRule.objects.order_by().values_list("impact", "urgency", "priority")
-    overrides = {(impact_, urgency_): priority for impact_, urgency_, priority in rules}
-    return priority_for(impact, urgency, overrides)
+    return {(impact, urgency): priority for impact, urgency, priority in rules}
+
+
+def priority_matrix_changed(**_: Any) -> None:
+    """Receiver of the saves and deletes of priority rules."""
+    PRIORITY_MATRIX.changed()
 
 
 def _check_level(value: int, name: str) -> int:
