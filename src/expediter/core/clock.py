@@ -33,6 +33,11 @@ def frozen(at: dt.datetime) -> Iterator[None]:
         _frozen.pop()
 
 
+def pinned() -> dt.datetime | None:
+    """The frozen instant, or None while the clock runs (to put it back after moving it)."""
+    return _frozen[-1] if _frozen else None
+
+
 def set_now(at: dt.datetime | None) -> None:
     """Move the frozen clock (None releases it); for tests and simulations."""
     _frozen.clear()

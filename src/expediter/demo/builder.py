@@ -254,7 +254,9 @@ def build_demo(*, tickets: int = 300, days: int = 30) -> DemoSummary:
     """Create teams, people, services, shifts and ``tickets`` over the last ``days``."""
     rng = random.Random(SEED)
     zone = ZoneInfo(settings.DESK_TIME_ZONE)
-    today = dt.datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    pinned = clock.pinned()  # a test's frozen clock stays frozen where it was
+    now = clock.now().astimezone(zone)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - dt.timedelta(days=days)
     clock.set_now(start - dt.timedelta(days=1))
     try:
@@ -263,10 +265,10 @@ def build_demo(*, tickets: int = 300, days: int = 30) -> DemoSummary:
         build_demo_sla()  # before the tickets, so every ticket has its clocks
         created = 0
         for when in _arrival_times(rng, start, today, tickets):
-            _one_ticket(rng, when, requesters, agents, zone)
+            _one_ticket(rng, when, requesters, agents, now)
             created += 1
     finally:
-        clock.set_now(None)
+        clock.set_now(pinned)
     build_demo_routing()
     build_demo_appointments(rng)
     return DemoSummary(agents=len(agents), requesters=len(requesters), tickets=created)
@@ -348,8 +350,9 @@ def _one_ticket(
     when: dt.datetime,
     requesters: list[User],
     agents: dict[str, list[User]],
-    zone: ZoneInfo,
+    now: dt.datetime,
 ) -> None:
+    """One ticket arriving at ``when``, taken as far as its age by ``now`` suggests."""
     name, team, _skills, _share, subjects = rng.choices(SERVICES, weights=[s[3] for s in SERVICES])[
         0
     ]
@@ -366,7 +369,7 @@ def _one_ticket(
         urgency=rng.choice([1, 2, 3, 3, 4]),
         channel=channel,
     )
-    age_days = (dt.datetime.now(zone) - when).days
+    age_days = (now - when).days
     stage = rng.random() + min(age_days, 20) / 20  # older tickets got further
     if stage < 0.25:
         return
