@@ -30,10 +30,10 @@ from expediter.routing import engine
 from expediter.routing.engine import AgentFacts, TicketFacts
 from expediter.routing.models import TeamRoutingSettings
 from expediter.routing.selectors.roster import (
+    ROSTER,
     RosterMember,
     TeamRoster,
     current_loads,
-    service_requirements_kept,
     team_roster,
     zone_of,
 )
@@ -87,6 +87,11 @@ def service_requirements(service_ids: Collection[int] | None = None) -> dict[int
     for service_id, skill, level in rows.values_list("service_id", "skill__name", "min_level"):
         found[service_id][skill] = level
     return dict(found)
+
+
+def service_requirements_kept() -> dict[int, dict[str, int]]:
+    """:func:`service_requirements` of every service, as kept with the routing roster."""
+    return ROSTER.get("requirements", service_requirements)
 
 
 def team_scope(team_id: int) -> QuerySet[Any]:

@@ -34,7 +34,7 @@ from expediter.routing.models import AgentRoutingState
 from expediter.schedules.models import ExtraShift, Shift, TimeOff, TimeOffStatus
 from expediter.schedules.selectors import DutyReader, Interval, ShiftValues, duty_window
 from expediter.staff.models import STAFF_ROLES, AgentSkill, Team, TeamMembership, User
-from expediter.tickets.models import ACTIVE_STATUSES, ServiceSkill, Ticket
+from expediter.tickets.models import ACTIVE_STATUSES, Ticket
 
 ROSTER = SharedMemo("expediter.routing.roster")
 
@@ -158,11 +158,6 @@ def team_roster(team_id: int, *, at: dt.datetime) -> TeamRoster:
     return roster
 
 
-def service_requirements_kept() -> dict[int, dict[str, int]]:
-    """Minimum skill levels per service, as kept by this process."""
-    return ROSTER.get("requirements", _load_requirements)
-
-
 def kept_team(team_id: int) -> Team:
     """The team, as kept by this process (a copy: callers may not change the kept one)."""
     teams = ROSTER.get("teams", _load_teams)
@@ -246,15 +241,6 @@ def _intervals(rows: Any) -> dict[int, list[Interval]]:
     for agent_id, start, end in rows.order_by("start").values_list("agent_id", "start", "end"):
         found[agent_id].append((start, end))
     return found
-
-
-def _load_requirements() -> dict[int, dict[str, int]]:
-    found: dict[int, dict[str, int]] = defaultdict(dict)
-    for service_id, skill, level in ServiceSkill.objects.order_by().values_list(
-        "service_id", "skill__name", "min_level"
-    ):
-        found[service_id][skill] = level
-    return dict(found)
 
 
 def current_loads(agent_ids: Collection[int]) -> dict[int, tuple[int, dt.datetime | None]]:
