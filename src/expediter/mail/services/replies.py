@@ -23,6 +23,7 @@ from expediter.mail.addresses import bare, desk_addresses
 from expediter.mail.models import OutboundMessage
 from expediter.mail.outbox import DEFAULT_CONTEXT, OutboxContext, outbox_enqueue
 from expediter.mail.parsing import ParsedMessage
+from expediter.mail.parsing.html import sanitize_html
 from expediter.mail.services.magic import magic_link_create
 from expediter.staff.models import Role, User
 from expediter.tickets.models import Article, Status, Ticket
@@ -107,6 +108,15 @@ def _recipients(ticket: Ticket, *, exclude: Sequence[int]) -> tuple[list[User], 
     return to, cc
 
 
+def _shown_html(article: Article) -> str:
+    """The article's own HTML (an agent's reply by email), cleaned again before it is mailed.
+
+    It keeps the ``cid:`` images the agent's mail showed in place, which the
+    outbox sends beside it (``outbox.build_email``); other articles are text.
+    """
+    return sanitize_html(article.html) if article.html else ""
+
+
 def reply_mail(*, article: Article) -> OutboundMessage | None:
     """Send an agent's public reply to the requester, watchers copied."""
     ticket = article.ticket
@@ -122,6 +132,7 @@ def reply_mail(*, article: Article) -> OutboundMessage | None:
             "subject": ticket.subject,
             "author": article.from_name or (article.author.name if article.author else ""),
             "body": article.body,
+            "html_body": _shown_html(article),
             "link": ticket_link_for(user=reader, ticket=ticket),
         }
         text, html = _render("reply", context)
