@@ -12,6 +12,7 @@ from email.message import EmailMessage
 import pytest
 from django.core import mail
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 
@@ -185,6 +186,10 @@ def test_a_file_gone_from_the_store_is_named_and_the_reply_still_goes(
     row = OutboundMessage.objects.get(kind="reply")
     assert row.status == OutboundStatus.SENT
     assert row.last_error == "sent without lost scan.pdf: missing from the file store"
+    warned = Template("{% load mail_display %}{% mail_trouble ticket %}").render(
+        Context({"ticket": ticket})
+    )
+    assert "sent without lost scan.pdf" in warned
 
 
 def test_a_file_that_cannot_be_read_now_holds_the_reply_for_a_retry(

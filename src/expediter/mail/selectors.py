@@ -180,9 +180,12 @@ def outbox_list(*, statuses: Iterable[str] | None = None) -> QuerySet[OutboundMe
 
 
 def outbox_failures_of(*, ticket: Ticket) -> list[OutboundMessage]:
-    """What the ticket page warns about: mail that failed, waits for a relay, or was stopped."""
+    """What the ticket page warns about: mail that failed, waits for a relay, or was
+    stopped, and mail that went without a file lost from the store (sent, with an error)."""
     troubled = [OutboundStatus.FAILED, OutboundStatus.RETRYING, OutboundStatus.SUPPRESSED]
-    return list(OutboundMessage.objects.filter(ticket=ticket, status__in=troubled).order_by("id"))
+    lacking = Q(status=OutboundStatus.SENT) & ~Q(last_error="")
+    rows = OutboundMessage.objects.filter(Q(status__in=troubled) | lacking, ticket=ticket)
+    return list(rows.order_by("id"))
 
 
 def failing_address_list() -> QuerySet[FailingAddress]:
