@@ -21,11 +21,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.test import Client
 from django.urls import reverse
 from imapclient.exceptions import LoginError
 from tests.factories import make_admin
 
+from expediter.core import secrets
 from expediter.core.errors import InvalidInput
 from expediter.mail.models import InboundMessage, Mailbox
 from expediter.mail.services.mailboxes import (
@@ -144,6 +147,20 @@ def oauth_mailbox(endpoint: TokenEndpoint, **fields: Any) -> Mailbox:
     return Mailbox.objects.create(**(values | fields))
 
 
+def assert_stored_encrypted(box: Mailbox, **plain: str) -> None:
+    """What the token endpoint gave is stored encrypted, like what an admin typed."""
+    stored = (
+        Mailbox.objects.annotate(
+            **{f"stored_{name}": Cast(name, output_field=TextField()) for name in plain}
+        )
+        .values(*(f"stored_{name}" for name in plain))
+        .get(pk=box.pk)
+    )
+    for name, value in plain.items():
+        column = stored[f"stored_{name}"]
+        assert column != value and secrets.decrypt(column) == value
+
+
 # --- the service -------------------------------------------------------------------
 
 
@@ -173,6 +190,7 @@ def test_a_token_expiring_within_five_minutes_is_refreshed_and_stored(
     assert box.secret == "at-1"
     assert box.oauth_expires_at == now + dt.timedelta(seconds=LIFETIME)
     assert box.oauth_refresh_token == "rt-1"  # not rotated by this provider
+    assert_stored_encrypted(box, secret="at-1")
 
 
 def test_an_unknown_expiry_is_refreshed(endpoint: TokenEndpoint, now: dt.datetime) -> None:
@@ -196,6 +214,7 @@ def test_a_rotated_refresh_token_is_stored_and_used_next_time(
     assert [form["refresh_token"] for form in endpoint.forms] == ["rt-1", "rt-2"]
     box.refresh_from_db()
     assert box.oauth_refresh_token == "rt-3"
+    assert_stored_encrypted(box, secret="at-2", oauth_refresh_token="rt-3")
 
 
 def test_two_refreshes_in_a_row_ask_the_provider_once(
@@ -298,6 +317,7 @@ class FakeImap:
     messages: dict[int, bytes]
     logins: list[tuple[str, str]] = field(default_factory=list)
     fetched: list[int] = field(default_factory=list)
+    closed: bool = False
 
     def oauth2_login(self, user: str, token: str) -> None:
         self.logins.append((user, token))
@@ -325,6 +345,9 @@ class FakeImap:
 
     def logout(self) -> None:
         return None
+
+    def shutdown(self) -> None:
+        self.closed = True
 
 
 @pytest.fixture
@@ -381,6 +404,7 @@ def test_the_retry_happens_once(
     with pytest.raises(LoginError):
         imap.mailbox_poll(box)
     assert len(endpoint.forms) == 1 and server[0].fetched == []
+    assert server[0].closed  # the connection that never signed in is not left open
     box.refresh_from_db()
     assert "Authentication failed" in box.last_error
 

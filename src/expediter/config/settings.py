@@ -1,8 +1,9 @@
 """Expediter's one settings module, driven by environment variables.
 
 See the table in the contract: ``EXPEDITER_DATA_DIR``, ``DATABASE_URL``,
-``EXPEDITER_SECRET_KEY``, ``EXPEDITER_BASE_URL``, ``EXPEDITER_SMTP_URL``,
-``EXPEDITER_MAIL_FROM``, ``EXPEDITER_TIME_ZONE``.
+``EXPEDITER_SECRET_KEY``, ``EXPEDITER_SECRETS_KEY`` (read by ``core.secrets``),
+``EXPEDITER_BASE_URL``, ``EXPEDITER_SMTP_URL``, ``EXPEDITER_MAIL_FROM``,
+``EXPEDITER_TIME_ZONE``.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from expediter.core.errors import InvalidInput
-from expediter.mail.models import FailingAddress, Mailbox
-from expediter.mail.services.mailboxes import check_token_url
+from expediter.core.fields import secret_is_stored
+from expediter.mail.models import MAILBOX_SECRET_FIELDS, FailingAddress, Mailbox
+from expediter.mail.services.mailboxes import check_ca_certificates, check_token_url
 from expediter.staff.admin import DeskAdminAccess
 
 if TYPE_CHECKING:
@@ -30,21 +31,40 @@ OAUTH_FIELDS = [
 ]  # fmt: skip
 
 
-def _write_only(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
+def _write_only(label: StrOrPromise, help_text: StrOrPromise, max_length: int) -> forms.CharField:
     return forms.CharField(
         label=capfirst(label),
         required=False,
+        max_length=max_length,
         widget=forms.PasswordInput(render_value=False),
         help_text=help_text,
     )
 
 
 class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Secrets are write-only: never shown back, kept when left empty."""
+    """Secrets are write-only: never shown back, kept when left empty.
+
+    They are not model fields of this form (not in ``Meta.fields``, and
+    excluded by the admin, which lists them in its fieldsets), so the stored
+    values are neither decrypted to fill the form nor written back by it: a
+    mailbox whose secret the configured keys cannot decrypt still opens here,
+    and entering the secret again repairs it.
+    """
 
     secret = _write_only(
         _("password or access token"),
         _("The password, or the OAuth2 access token for XOAUTH2. Leave empty to keep it."),
+        max_length=4000,
+    )
+    tls_ca_certificates = forms.CharField(
+        label=capfirst(_("trusted CA certificates")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 64}),
+        help_text=_(
+            "Only for a server whose certificate comes from an internal certificate "
+            "authority: that authority's certificate (PEM, -----BEGIN CERTIFICATE-----). "
+            "The server is then trusted only through it. Empty: the system's authorities."
+        ),
     )
     oauth_token_url = forms.URLField(
         label=capfirst(_("OAuth2 token URL")),
@@ -59,6 +79,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
     oauth_client_secret = _write_only(
         _("OAuth2 client secret"),
         _("Empty for a public client. Leave empty to keep the stored one."),
+        max_length=500,
     )
     oauth_refresh_token = _write_only(
         _("OAuth2 refresh token"),
@@ -66,13 +87,15 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "Obtained once by signing in as the mailbox user; renewed access tokens and "
             "rotated refresh tokens are stored automatically. Leave empty to keep it."
         ),
+        max_length=4000,
     )
 
     class Meta:
         model = Mailbox
         fields = [
-            "name", "host", "port", "security", "username", "auth", "secret", "folder",
-            "after", "move_to", "poll_every_seconds", "is_active", *OAUTH_FIELDS,
+            "name", "host", "port", "security", "tls_ca_certificates", "username", "auth",
+            "folder", "after", "move_to", "poll_every_seconds", "is_active",
+            *(name for name in OAUTH_FIELDS if name not in MAILBOX_SECRET_FIELDS),
         ]  # fmt: skip
         help_texts = {
             "oauth_scope": _(
@@ -85,23 +108,25 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             ),
         }
 
-    def _kept(self, name: str) -> str:
-        given = self.cleaned_data.get(name) or ""
-        return given or (str(getattr(self.instance, name)) if self.instance.pk else "")
+    def _given_or_stored(self, name: str) -> bool:
+        return bool(self.cleaned_data.get(name)) or (
+            self.instance.pk is not None and secret_is_stored(self.instance, name)
+        )
 
-    def clean_secret(self) -> str:
-        return self._kept("secret")
-
-    def clean_oauth_client_secret(self) -> str:
-        return self._kept("oauth_client_secret")
-
-    def clean_oauth_refresh_token(self) -> str:
-        return self._kept("oauth_refresh_token")
+    def clean_tls_ca_certificates(self) -> str:
+        pem: str = self.cleaned_data.get("tls_ca_certificates") or ""
+        try:
+            check_ca_certificates(pem)
+        except InvalidInput:
+            raise forms.ValidationError(
+                _("These are not PEM certificates (-----BEGIN CERTIFICATE----- ...).")
+            ) from None
+        return pem.strip()
 
     def clean(self) -> dict[str, Any]:
         """A refresh token is only usable with the endpoint and client it was issued for."""
         cleaned: dict[str, Any] = super().clean() or {}
-        if not cleaned.get("oauth_refresh_token"):
+        if not self._given_or_stored("oauth_refresh_token"):
             return cleaned
         for name in ("oauth_token_url", "oauth_client_id"):
             if not cleaned.get(name) and name not in self.errors:
@@ -117,15 +142,26 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
                 )
         return cleaned
 
+    def save(self, commit: bool = True) -> Mailbox:
+        """Only the secrets typed in replace the stored ones."""
+        for name in MAILBOX_SECRET_FIELDS:
+            given = self.cleaned_data.get(name)
+            if given:
+                setattr(self.instance, name, given)
+        mailbox: Mailbox = super().save(commit=commit)
+        return mailbox
+
 
 @admin.register(Mailbox)
 class MailboxAdmin(DeskAdminAccess, admin.ModelAdmin):  # type: ignore[type-arg]
     form = MailboxForm
+    exclude = MAILBOX_SECRET_FIELDS  # the form's own write-only fields stand in for them
     list_display = ["name", "host", "username", "folder", "after", "is_active", "last_polled_at"]
     readonly_fields = ["last_polled_at", "last_error"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         main = [name for name in MailboxForm.Meta.fields if name not in OAUTH_FIELDS]
+        main.insert(main.index("auth") + 1, "secret")
         if obj is not None:
             main += self.readonly_fields
         oauth = {

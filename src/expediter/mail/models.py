@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from expediter.core.fields import EncryptedTextField
 from expediter.tickets.models import Article, StoredBlob, Ticket, TicketEvent
 
 
@@ -183,6 +184,10 @@ class MailboxAfter(models.TextChoices):
     MOVE = "move", _("Move to another folder")
 
 
+# Encrypted at rest; never shown back, and written only when an administrator types them.
+MAILBOX_SECRET_FIELDS = ["secret", "oauth_client_secret", "oauth_refresh_token"]
+
+
 class Mailbox(models.Model):
     """An IMAP mailbox the worker polls; each is configured by an administrator."""
 
@@ -199,13 +204,17 @@ class Mailbox(models.Model):
         choices=MailboxAuth.choices,
         default=MailboxAuth.PASSWORD,
     )
-    secret = models.CharField(_("password or access token"), max_length=4000, blank=True)
+    # Secrets are encrypted at rest (``core.secrets``): the database holds tokens only.
+    secret = EncryptedTextField(_("password or access token"), blank=True)
+    # PEM certificates of the authorities trusted for this server instead of
+    # the system's (an internal CA): see ``transports.imap.tls_context``.
+    tls_ca_certificates = models.TextField(_("trusted CA certificates"), blank=True)
     # OAuth2: the access token (``secret``) is renewed with the refresh token
     # before it expires, so a mailbox keeps working past the token's hour.
     oauth_token_url = models.URLField(_("OAuth2 token URL"), max_length=500, blank=True)
     oauth_client_id = models.CharField(_("OAuth2 client ID"), max_length=255, blank=True)
-    oauth_client_secret = models.CharField(_("OAuth2 client secret"), max_length=500, blank=True)
-    oauth_refresh_token = models.CharField(_("OAuth2 refresh token"), max_length=4000, blank=True)
+    oauth_client_secret = EncryptedTextField(_("OAuth2 client secret"), blank=True)
+    oauth_refresh_token = EncryptedTextField(_("OAuth2 refresh token"), blank=True)
     oauth_scope = models.CharField(_("OAuth2 scope"), max_length=500, blank=True)
     oauth_expires_at = models.DateTimeField(_("access token expires at"), null=True, blank=True)
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")

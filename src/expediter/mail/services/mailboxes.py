@@ -1,4 +1,4 @@
-"""Writes about IMAP mailboxes: how each was last polled, and its OAuth2 access token.
+"""Writes about IMAP mailboxes: how each was last polled, its OAuth2 access token, its keys.
 
 Microsoft 365 and Gmail access tokens live about an hour. A mailbox that has
 a refresh token gets a new access token from the provider's token endpoint
@@ -15,16 +15,19 @@ import http.client
 import ipaddress
 import json
 import logging
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 
 from expediter.core import clock
 from expediter.core.errors import DomainError, InvalidInput, NotFound
-from expediter.mail.models import Mailbox
+from expediter.core.secrets import UnreadableSecret
+from expediter.mail.models import MAILBOX_SECRET_FIELDS, Mailbox
 
 logger = logging.getLogger("expediter.mail")
 
@@ -84,6 +87,40 @@ def mailbox_access_token_renew(*, mailbox_id: int, rejected_token: str) -> str |
         return _refresh(mailbox)
 
 
+@dataclass
+class Reencrypted:
+    mailboxes: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def mailbox_secrets_reencrypt() -> Reencrypted:
+    """Encrypt every mailbox's secrets again with the first key, after a new one was added.
+
+    Each mailbox is rewritten under its row lock, so a token refresh running
+    meanwhile is neither lost nor overwritten. Mailboxes that no configured
+    key decrypts are named and left as they are: once none is left, the old
+    key can be removed.
+    """
+    result = Reencrypted()
+    for mailbox_id in Mailbox.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            mailbox = _locked(mailbox_id)
+            if not _readable(mailbox):
+                result.unreadable.append(mailbox.name)
+                continue
+            mailbox.save(update_fields=MAILBOX_SECRET_FIELDS)  # encrypts with the first key
+            result.mailboxes += 1
+    return result
+
+
+def _readable(mailbox: Mailbox) -> bool:
+    """Reading a secret decrypts it; one that no configured key decrypts raises."""
+    try:
+        return all(isinstance(getattr(mailbox, name), str) for name in MAILBOX_SECRET_FIELDS)
+    except UnreadableSecret:
+        return False
+
+
 def check_token_url(url: str) -> None:
     """The client secret and refresh token travel to this URL: TLS unless on this machine."""
     parts = urllib.parse.urlsplit(url)
@@ -95,6 +132,18 @@ def check_token_url(url: str) -> None:
         "the OAuth2 token URL must use https (plain http only on this machine)",
         field="oauth_token_url",
     )
+
+
+def check_ca_certificates(pem: str) -> None:
+    """The trusted CA certificates of a mailbox must load, or every poll would fail later."""
+    if not pem.strip():
+        return
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError) as refused:
+        raise InvalidInput(
+            f"not PEM certificates: {refused}", field="tls_ca_certificates"
+        ) from refused
 
 
 def _is_loopback_name(host: str) -> bool:

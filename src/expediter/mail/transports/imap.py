@@ -5,16 +5,18 @@ it made of it; a message whose processing failed stays as it was, so the
 next poll hands it over again (the intake recognises the stored bytes and
 retries them). Authentication is a password or an OAuth2 bearer token
 (SASL XOAUTH2, refreshed by the mailbox services before it expires);
-connections use TLS unless the server is on this machine.
+connections use TLS unless the server is on this machine, and the server's
+certificate is always verified (``tls_context``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,6 +37,8 @@ logger = logging.getLogger("expediter.mail")
 
 BATCH = 25
 SEEN = b"\\Seen"
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.
+NAME_MISMATCH = frozenset({62, 64})
 
 
 class ImapSession(Protocol):
@@ -66,29 +70,86 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class CertificateRefused(Exception):
+    """The server's TLS certificate is not trusted or not valid for the configured host."""
+
+
+def tls_context(mailbox: Mailbox) -> ssl.SSLContext:
+    """Certificates and host names are always verified; against which authorities is the choice.
+
+    By default, the system's authorities (which ``SSL_CERT_FILE`` replaces for
+    the whole process, as for any OpenSSL program). A server certified by an
+    internal authority gets that authority's certificate on its mailbox
+    (``tls_ca_certificates``) instead: it is then trusted through that
+    authority only, and nothing else the desk connects to (OAuth2 providers,
+    the mail relay) has to trust the internal authority, nor lose the
+    public ones, as a process-wide ``SSL_CERT_FILE`` would make it.
+    """
+    if mailbox.tls_ca_certificates.strip():
+        return ssl.create_default_context(cadata=mailbox.tls_ca_certificates)
+    return ssl.create_default_context()
+
+
 def connect(mailbox: Mailbox) -> ImapSession:
     """Open and authenticate a session for ``mailbox``.
 
-    The OAuth2 access token is obtained (refreshed if need be) before the
-    connection is opened, so a refused refresh fetches nothing.
+    The credential is read first (the OAuth2 access token refreshed if need
+    be, a stored secret decrypted), so a refused refresh or an unreadable
+    secret fetches nothing and says so without touching the server.
     """
-    secure = mailbox.security == MailboxSecurity.SSL
     if mailbox.security == MailboxSecurity.PLAIN and not _is_loopback(mailbox.host):
         raise ValueError(f"{mailbox.name}: unencrypted IMAP is allowed on this machine only")
-    token = (
-        mailbox_access_token(mailbox_id=mailbox.pk) if mailbox.auth == MailboxAuth.OAUTH2 else ""
-    )
-    context = ssl.create_default_context()
-    client = IMAPClient(
-        mailbox.host, port=mailbox.port, ssl=secure, ssl_context=context, timeout=60
-    )
-    if mailbox.security == MailboxSecurity.STARTTLS:
-        client.starttls(context)
-    if mailbox.auth == MailboxAuth.OAUTH2:
-        _oauth2_login(client, mailbox, token)
-    else:
-        client.login(mailbox.username, mailbox.secret)
+    oauth2 = mailbox.auth == MailboxAuth.OAUTH2
+    credential = mailbox_access_token(mailbox_id=mailbox.pk) if oauth2 else mailbox.secret
+    context = tls_context(mailbox)
+    with _certificate_check(mailbox):
+        client = IMAPClient(
+            mailbox.host,
+            port=mailbox.port,
+            ssl=mailbox.security == MailboxSecurity.SSL,
+            ssl_context=context,
+            timeout=60,
+        )
+    try:
+        if mailbox.security == MailboxSecurity.STARTTLS:
+            with _certificate_check(mailbox):
+                client.starttls(context)
+        if oauth2:
+            _oauth2_login(client, mailbox, credential)
+        else:
+            client.login(mailbox.username, credential)
+    except BaseException:
+        _close(client, mailbox)
+        raise
     return client
+
+
+@contextlib.contextmanager
+def _certificate_check(mailbox: Mailbox) -> Iterator[None]:
+    """A refused certificate, reworded for the mailbox's last error with what to do."""
+    try:
+        yield
+    except ssl.SSLCertVerificationError as refused:
+        reason = str(refused.verify_message or refused.reason or refused).rstrip(".")
+        if refused.verify_code in NAME_MISMATCH:
+            remedy = "the mailbox's host must be a name the certificate is issued for"
+        else:
+            remedy = (
+                "if an internal certificate authority issued it, put that authority's "
+                "certificate in the mailbox's trusted CA certificates"
+            )
+        raise CertificateRefused(
+            f"the TLS certificate of {mailbox.host}:{mailbox.port} was refused ({reason}): "
+            f"{remedy}; otherwise the server's certificate must be fixed"
+        ) from refused
+
+
+def _close(client: IMAPClient, mailbox: Mailbox) -> None:
+    """Drop a connection that never signed in (no LOGOUT: there is no session to end)."""
+    try:
+        client.shutdown()
+    except Exception:  # already closed by the failure itself
+        logger.debug("closing the IMAP connection to %s failed", mailbox.name, exc_info=True)
 
 
 def _oauth2_login(client: IMAPClient, mailbox: Mailbox, token: str) -> None:

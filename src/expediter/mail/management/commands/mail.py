@@ -1,8 +1,11 @@
-"""``expediter mail ingest|import|retry|poll``: the mail channel's command line.
+"""``expediter mail ingest|import|retry|poll|rekey``: the mail channel's command line.
 
 ``ingest`` is what an MTA pipes each message into; it exits 0 whenever the
 message was stored, and 75 (EX_TEMPFAIL, "try again later" to sendmail and
 Postfix) when it could not store it, so the MTA keeps the message queued.
+``rekey`` names mailboxes, never prints a secret, and fails while any
+mailbox's secrets cannot be decrypted, so a script can tell when the old key
+may go.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from expediter.core.commands import ExpediterCommand
+from expediter.core.secrets import key_source
 from expediter.mail.models import InboundSource
 from expediter.mail.services import inbound_retry_pending, mail_import, mail_receive
+from expediter.mail.services.mailboxes import mailbox_secrets_reencrypt
 from expediter.mail.transports import files, pipe
 from expediter.mail.transports.imap import poll_due_mailboxes
 
@@ -37,6 +42,9 @@ class Command(ExpediterCommand):
         imported.add_argument("--json", action="store_true", help="print the summary as JSON")
         commands.add_parser("retry", help="process stored messages left unprocessed")
         commands.add_parser("poll", help="poll every active IMAP mailbox now")
+        commands.add_parser(
+            "rekey", help="encrypt every mailbox's secrets again with the first key"
+        )
 
     def run(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -47,6 +55,8 @@ class Command(ExpediterCommand):
         elif action == "retry":
             results = inbound_retry_pending()
             self.print_json(_summary(Counter(r.status for r in results), total=len(results)))
+        elif action == "rekey":
+            self._rekey()
         else:
             self.print_json({"polled": poll_due_mailboxes(force=True)})
 
@@ -62,6 +72,16 @@ class Command(ExpediterCommand):
                 f"the message could not be stored: {error}", returncode=EX_TEMPFAIL
             ) from error
         self.print_json(result.as_json())
+
+    def _rekey(self) -> None:
+        result = mailbox_secrets_reencrypt()
+        self.print_json({"reencrypted": result.mailboxes, "unreadable": result.unreadable})
+        if result.unreadable:
+            raise CommandError(
+                f"the secrets of {', '.join(result.unreadable)} cannot be decrypted with the "
+                f"configured keys ({key_source()}): put back the key they were encrypted "
+                f"with, or enter them again in the administration"
+            )
 
     def _import(self, path: Path, *, as_json: bool) -> None:
         try:
