@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+from dataclasses import replace
 from email.message import EmailMessage
 
 import pytest
@@ -21,6 +23,7 @@ from expediter.mail.models import (
     OutboundMessage,
     OutboundStatus,
 )
+from expediter.mail.parsing import ParsedMessage
 from expediter.mail.services import IngestResult, inbound_retry_pending, mail_import
 from expediter.mail.services import imports as imports_module
 from expediter.mail.services import intake as intake_module
@@ -361,3 +364,70 @@ def test_each_message_that_makes_no_ticket_costs_three_statements(kind: str) -> 
     ten = queries_to_import([make(n) for n in range(100, 110)])
     twenty = queries_to_import([make(n) for n in range(200, 220)])
     assert twenty - ten == 10 * 3
+
+
+# --- parsing ahead in a second process --------------------------------------------------------
+
+
+def _parsed_by_pid(monkeypatch, *, die_in_child: bool = False) -> None:
+    """Make every parse sign the subject with the pid of the process that parsed it."""
+    parent = os.getpid()
+    parse, parse_here = imports_module.parse_message, imports_module.parse_stored
+
+    def signed(parsed: ParsedMessage) -> ParsedMessage:
+        if die_in_child and os.getpid() != parent:
+            os._exit(3)
+        return replace(parsed, subject=f"{parsed.subject} pid={os.getpid()}")
+
+    monkeypatch.setattr(imports_module, "parse_message", lambda raw, **o: signed(parse(raw, **o)))
+    monkeypatch.setattr(imports_module, "parse_stored", lambda raw: signed(parse_here(raw)))
+    monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 2)
+
+
+def _parsers_of(results: list[IngestResult]) -> list[int]:
+    subjects = Ticket.objects.in_bulk([r.ticket for r in results if r.ticket])
+    return [int(subjects[r.ticket].subject.rsplit("pid=", 1)[1]) for r in results if r.ticket]
+
+
+def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monkeypatch) -> None:
+    _parsed_by_pid(monkeypatch)
+    reply = message(6, sender="user1@corp.example", References="<m1@corp.example>")
+    raws = [message(1), message(2), bounce(3, "gone@corp.example"), message(4), message(1)]
+    results = run_import(*raws, reply, message(7))
+    assert [(r.status, r.duplicate) for r in results] == [
+        ("created", False),
+        ("created", False),
+        ("ignored", False),
+        ("created", False),
+        ("ignored", True),  # the same bytes as the first, stored before the first was recorded
+        ("appended", False),
+        ("created", False),
+    ]
+    assert results[4].ticket == results[0].ticket and results[5].ticket == results[0].ticket
+    assert FailingAddress.objects.filter(address="gone@corp.example").exists()
+    parsers = _parsers_of([results[0], results[1], results[3], results[6]])
+    assert parsers[:2] == [os.getpid()] * 2  # the first batch, beside the second's parse
+    assert os.getpid() not in parsers[2:]
+    assert not InboundMessage.objects.filter(status=InboundStatus.PENDING).exists()
+
+
+def test_a_parsing_process_that_dies_costs_only_time(monkeypatch, caplog) -> None:
+    _parsed_by_pid(monkeypatch, die_in_child=True)
+    results = run_import(*(message(n) for n in range(1, 7)))
+    assert [r.status for r in results] == ["created"] * 6
+    assert set(_parsers_of(results)) == {os.getpid()}
+    assert "parsing in this process" in caplog.text
+
+
+def test_no_second_process_is_forked_beside_another_thread(monkeypatch) -> None:
+    _parsed_by_pid(monkeypatch)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        results = run_import(*(message(n) for n in range(1, 6)))
+    finally:
+        stop.set()
+        other.join()
+    assert set(_parsers_of(results)) == {os.getpid()}

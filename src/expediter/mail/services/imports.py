@@ -15,19 +15,29 @@ of the one-message path:
 
 A crash during step 3 rolls the batch back to ``pending``; once the claim
 expires, ``expediter mail retry`` and the worker process those messages.
+
+Parsing is pure work on bytes already stored, so an import of more than one
+batch parses ahead: while this process records batch *n*, a second process
+parses batch *n + 1* (:class:`_Parsers`). A parsing process that fails or
+dies costs nothing but time: its batch is parsed here instead.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from expediter.core import clock
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
-from expediter.mail.parsing import ParsedMessage
+from expediter.mail.parsing import ParsedMessage, parse_message
 from expediter.mail.rawstore import write_raw_batch
 from expediter.mail.services.ingest import (
     CLAIM,
@@ -38,7 +48,12 @@ from expediter.mail.services.ingest import (
     outcome_result,
     record_failure,
 )
-from expediter.mail.services.intake import NoLongerPending, parse_stored, process_one
+from expediter.mail.services.intake import (
+    NoLongerPending,
+    parse_options,
+    parse_stored,
+    process_one,
+)
 from expediter.mail.services.lookups import IntakeLookups
 from expediter.tickets.models import StoredBlob
 
@@ -62,11 +77,27 @@ class _Delivery:
 
 
 def mail_import(
-    *, messages: Iterable[tuple[str, bytes]], source: str = InboundSource.IMPORT
+    *,
+    messages: Iterable[tuple[str, bytes]],
+    source: str = InboundSource.IMPORT,
+    parse_ahead: bool = True,
 ) -> Iterator[IngestResult]:
-    """Store and process every ``(source detail, raw bytes)``; one result each, in order."""
-    for batch in _batches(messages):
-        yield from _import(batch, source=source)
+    """Store and process every ``(source detail, raw bytes)``; one result each, in order.
+
+    ``parse_ahead`` lets a second process parse the next batch while this one
+    records the current one (when the machine has a second core).
+    """
+    with _Parsers(enabled=parse_ahead) as parsers:
+        previous: tuple[list[_Delivery], _Parsing] | None = None
+        for batch in _batches(messages):
+            _store(batch, source=source)
+            # The first batch is parsed here, beside the second batch's parse.
+            parsing = parsers.start(_fresh(batch), ahead=previous is not None)
+            if previous is not None:
+                yield from _finish(*previous)
+            previous = (batch, parsing)
+        if previous is not None:
+            yield from _finish(*previous)
 
 
 def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[_Delivery]]:
@@ -82,12 +113,18 @@ def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[_Delivery]]
         yield batch
 
 
-def _import(batch: list[_Delivery], *, source: str) -> list[IngestResult]:
-    _store(batch, source=source)
-    fresh = [delivery for delivery in batch if delivery.fresh]
-    for delivery in fresh:
-        _parse(delivery)
-    _process([delivery for delivery in fresh if delivery.parsed is not None])
+def _fresh(batch: list[_Delivery]) -> list[_Delivery]:
+    return [delivery for delivery in batch if delivery.fresh]
+
+
+def _finish(batch: list[_Delivery], parsing: _Parsing) -> list[IngestResult]:
+    """Steps 2 (its end) and 3 of a stored batch; its results in order.
+
+    Bytes that an earlier batch of this import stored are settled by then:
+    their results read what that batch recorded.
+    """
+    parsing.wait()
+    _process([delivery for delivery in _fresh(batch) if delivery.parsed is not None])
     return [_result_of(delivery) for delivery in batch]
 
 
@@ -164,6 +201,87 @@ def _parse(delivery: _Delivery) -> None:
     except Exception as error:  # recorded, retried, and finally quarantined: never lost
         logger.exception("processing inbound message %s failed", delivery.inbound.pk)
         delivery.result = _failed(delivery.inbound, error)
+
+
+def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage]:
+    """What a parsing process runs: the parser alone, no database, no settings."""
+    return [parse_message(raw, **options) for raw in raws]
+
+
+class _Parsing:
+    """One batch's step 2: under way in a parsing process, or left to :meth:`wait`."""
+
+    def __init__(self, deliveries: list[_Delivery], future: Future[list[ParsedMessage]] | None):
+        self.deliveries = deliveries
+        self.future = future
+
+    def wait(self) -> None:
+        """Give every delivery its parsed message (or its failure)."""
+        parsed = self._from_worker()
+        if parsed is None:
+            for delivery in self.deliveries:
+                _parse(delivery)
+            return
+        for delivery, message in zip(self.deliveries, parsed, strict=True):
+            delivery.parsed = message
+
+    def _from_worker(self) -> list[ParsedMessage] | None:
+        if self.future is None:
+            return None
+        try:
+            return self.future.result()
+        except Exception:  # a dead or failing parsing process: parse here instead
+            logger.warning("the parsing process failed; parsing in this process", exc_info=True)
+            return None
+
+
+class _Parsers:
+    """At most one parsing process beside this one, for the length of an import.
+
+    It is forked, which is quick and needs no second start-up, but only from a
+    process with a single thread (a fork copies no other thread, and locks
+    another thread holds would stay held forever in the copy); it never
+    touches the database it inherits. With one core, or after a failure,
+    every batch is parsed in this process.
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and (os.cpu_count() or 1) > 1
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Parsers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, deliveries: list[_Delivery], *, ahead: bool) -> _Parsing:
+        pool = self._pool() if ahead and deliveries else None
+        if pool is None:
+            return _Parsing(deliveries, None)
+        try:
+            future = pool.submit(_parse_batch, [d.raw for d in deliveries], parse_options())
+        except Exception:  # the pool broke on an earlier batch
+            logger.warning("no parsing process; parsing in this process", exc_info=True)
+            self.enabled = False
+            return _Parsing(deliveries, None)
+        future.add_done_callback(self._disable_if_failed)
+        return _Parsing(deliveries, future)
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if not self.enabled:
+            return None
+        if self.pool is None:
+            if threading.active_count() > 1:
+                self.enabled = False
+                return None
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        return self.pool
+
+    def _disable_if_failed(self, future: Future[list[ParsedMessage]]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self.enabled = False
 
 
 # --- step 3: process --------------------------------------------------------------------

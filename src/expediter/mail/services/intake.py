@@ -70,10 +70,18 @@ class NoLongerPending(Exception):
     """Someone else processed (or deleted) the message meanwhile: our work is rolled back."""
 
 
-def parse_stored(raw: bytes, *, release: bool = False) -> ParsedMessage:
-    """Parse as intake does: within the size limit, unless an administrator released it."""
+def parse_options(*, release: bool = False) -> dict[str, Any]:
+    """How intake parses: within the size limit, unless an administrator released the message.
+
+    Plain values, so that a parsing process without the settings can be handed them.
+    """
     limit = UNLIMITED if release else settings.MAIL_MAX_BYTES
-    return parse_message(raw, max_bytes=limit, desk_address=settings.MAIL_FROM)
+    return {"max_bytes": limit, "desk_address": settings.MAIL_FROM}
+
+
+def parse_stored(raw: bytes, *, release: bool = False) -> ParsedMessage:
+    """Parse as intake does (:func:`parse_options`)."""
+    return parse_message(raw, **parse_options(release=release))
 
 
 def process_parsed(*, inbound_id: int, raw: bytes, release: bool = False) -> Outcome:
