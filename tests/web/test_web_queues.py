@@ -6,14 +6,21 @@ import datetime as dt
 import re
 
 import pytest
+from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from tests.factories import make_agent, make_lead, make_requester, make_ticket
 
 from expediter.core import clock
+from expediter.staff.models import Team
+from expediter.staff.services import user_set_language
 from expediter.tickets.services import ticket_assign
 from expediter.tickets.services.catalogue import service_save
+from expediter.web import paging
+from expediter.web.forms.queues import QueueFilterForm
+from expediter.web.views import queues as queue_views
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +164,49 @@ def test_queue_rows_escape_what_people_typed(signed_in) -> None:
     assert "Eve &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
     assert "Print &amp; &lt;b&gt;scan&lt;/b&gt;" in page
     assert f'<td class="number"><a href="/tickets/{ticket.pk}">{ticket.number}</a></td>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    "data", [{}, {"status": "all", "team": 'R&D "core"', "priority": "2", "sort": "oldest"}]
+)
+def test_the_filter_selects_are_django_s_markup(language, data) -> None:
+
+    Team.objects.create(name='R&D "core"')
+    Team.objects.create(name="<Desk>")
+    between_tags = re.compile(r">\s+<")
+    with translation.override(language):
+        form = QueueFilterForm(data)
+        for name in ("status", "team", "service", "priority", "sort"):
+            field = form[name]
+            stock = field.as_widget(widget=forms.Select(choices=field.field.widget.choices))
+            assert between_tags.sub("><", str(field)) == between_tags.sub("><", stock)
+
+
+def test_a_long_queue_is_counted_up_to_a_bound_and_every_page_stays_reachable(
+    signed_in, monkeypatch
+) -> None:
+    monkeypatch.setattr(paging, "COUNT_UP_TO", 3)
+    monkeypatch.setattr(queue_views, "PAGE_SIZE", 2)
+    lead, _agent = _desk_with_tickets(8)
+    client = signed_in(lead)
+    url = reverse("web:queue", args=["open"])
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(url).content.decode()
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0]
+    assert "More than 3 tickets" in first and "Page 1<" in first and "Next" in first
+    third = client.get(url, {"page": 3}).content.decode()
+    assert "More than 6 tickets" in third and "Next" in third
+    last = client.get(url, {"page": 4}).content.decode()
+    assert "8 tickets" in last and "Page 4 of 4" in last and "Next" not in last
+    seen = [
+        n
+        for page in (1, 2, 3, 4)
+        for n in _numbers(client.get(url, {"page": page}).content.decode())
+    ]
+    assert len(seen) == len(set(seen)) == 8
+    user_set_language(user=lead, language="fr")
+    french = client.get(url).content.decode()
+    assert "Plus de 3 tickets" in french and "Page 1<" in french

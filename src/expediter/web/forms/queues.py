@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from expediter.staff.models import Team
@@ -29,9 +31,44 @@ PRIORITY_CHOICES = [
 
 
 class FlatSelect(forms.Select):
-    """A select without option groups, its options written inline (see the template)."""
+    """A select without option groups, written here rather than by templates.
 
-    template_name = "web/widgets/select.html"
+    Django renders a select through an include per option; even written
+    inline, the template engine's lookups for the queue's five filters cost
+    a fifth of the page. The markup is Django's (the same attributes, the
+    same escaping), which a test compares.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = "".join(
+            _option(option) for _group, choices, _index in widget["optgroups"] for option in choices
+        )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            _attributes(widget["attrs"]),
+            mark_safe(options),  # noqa: S308 - built of escaped parts by _option
+        )
+
+
+def _option(option: dict[str, Any]) -> str:
+    selected = " selected" if option["selected"] else ""
+    return format_html(
+        '\n  <option value="{}"{}>{}</option>', str(option["value"]), selected, option["label"]
+    )
+
+
+def _attributes(attrs: dict[str, Any]) -> SafeString:
+    """As Django's ``attrs.html``: ``True`` writes the bare name, ``False`` nothing."""
+    parts = [
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+        for name, value in attrs.items()
+        if value is not False
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 - each part escaped by format_html
 
 
 def _status_choices() -> list[tuple[str, Any]]:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from expediter.schedules.models import TimeOffKind
 from expediter.schedules.oncall import OVERRIDE
 from expediter.sla.models import ClockKindChoices
 from expediter.tickets.models import Channel, LinkKind, Status, TicketEvent
+from expediter.web.durations import timesince
 
 register = template.Library()
 

@@ -16,12 +16,12 @@ from html import escape
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
 
 from expediter.core import clock
 from expediter.tickets.models import Ticket
+from expediter.web.durations import timesince
 from expediter.web.templatetags.desk import priority_badge, status_badge
 from expediter.web.templatetags.sla import sla_badge_at
 
@@ -45,6 +45,7 @@ class _Page:
     now: dt.datetime
     zone: dt.tzinfo
     link: str  # the ticket page's URL with _SENTINEL_ID for the id
+    language: str
 
     def url(self, ticket: Ticket) -> str:
         return self.link.replace(str(_SENTINEL_ID), str(ticket.pk))
@@ -57,6 +58,7 @@ def queue_rows(tickets: Iterable[Ticket]) -> SafeString:
         now=clock.now(),
         zone=timezone.get_current_timezone(),
         link=reverse("web:ticket", args=[_SENTINEL_ID]),
+        language=translation.get_language(),
     )
     return mark_safe("".join(_row(ticket, page) for ticket in tickets))  # noqa: S308 - escaped
 
@@ -81,5 +83,5 @@ def _row(ticket: Ticket, page: _Page) -> str:
         assignee=escape(ticket.assignee.name) if ticket.assignee else "—",
         created_iso=created.isoformat(),
         created_short=created.strftime("%Y-%m-%d %H:%M"),
-        age=escape(timesince(ticket.created_at, page.now, depth=1)),
+        age=escape(timesince(ticket.created_at, page.now, depth=1, language=page.language)),
     )

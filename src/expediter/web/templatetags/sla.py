@@ -17,13 +17,13 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from expediter.core import clock
 from expediter.sla.explain import human_duration
 from expediter.sla.selectors import ClockView, ticket_sla_view
+from expediter.web.durations import timesince, timeuntil
 
 register = template.Library()
 
