@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,21 @@ def test_the_field_is_text_and_its_form_field_never_shows_the_value() -> None:
     assert isinstance(form_field, forms.CharField)
     assert isinstance(form_field.widget, forms.PasswordInput)
     assert form_field.widget.render_value is False
+
+
+def test_a_web_process_loads_cryptography_only_once_a_secret_is_used(tmp_path: Path) -> None:
+    """Every web worker would otherwise carry the package (about 10 MB) for nothing."""
+    script = (
+        "import sys, django; django.setup()\n"
+        "from django.urls import get_resolver; get_resolver().url_patterns\n"
+        "assert 'cryptography' not in sys.modules, 'loaded at start-up'\n"
+        "from expediter.core import secrets\n"
+        "assert secrets.decrypt(secrets.encrypt('pw')) == 'pw'\n"
+        "assert 'cryptography' in sys.modules\n"
+    )
+    environment = os.environ | {
+        "EXPEDITER_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "expediter.config.settings",
+    }
+    environment.pop("EXPEDITER_SECRETS_KEY", None)
+    subprocess.run([sys.executable, "-c", script], env=environment, check=True, timeout=120)

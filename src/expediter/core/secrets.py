@@ -7,6 +7,10 @@ saved again. The keys come from ``EXPEDITER_SECRETS_KEY`` or from the key
 file generated in the data dir (``config.env.secrets_keys``). Whoever holds
 the database alone (a dump, a backup, a PostgreSQL server run by others)
 does not hold the secrets.
+
+``cryptography`` is imported when a secret is first encrypted or read: most
+processes (the web workers, the mail import) never touch one, and the
+package would cost each of them about 10 MB of memory.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from expediter.config.env import secrets_keys
 from expediter.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet, MultiFernet
 
 KEY_VARIABLE = "EXPEDITER_SECRETS_KEY"
 KEY_FILE_NAME = "secrets_key"
@@ -46,6 +53,8 @@ def encrypt(plain: str) -> str:
 
 def decrypt(token: str) -> str | None:
     """The plain value, or None when no configured key decrypts ``token``."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _cipher().decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError):
@@ -81,6 +90,8 @@ def _cipher_for(configured: str, data_dir: Path) -> MultiFernet:
 
     A key file edited while the process runs is read at the next start.
     """
+    from cryptography.fernet import MultiFernet
+
     keys = secrets_keys(data_dir)
     if not keys:
         raise SecretsKeyInvalid(f"no key in {key_source()}; generate one with: {GENERATE_HINT}")
@@ -88,6 +99,8 @@ def _cipher_for(configured: str, data_dir: Path) -> MultiFernet:
 
 
 def _fernet(key: str, position: int) -> Fernet:
+    from cryptography.fernet import Fernet
+
     try:
         return Fernet(key)
     except ValueError as refused:
