@@ -61,6 +61,7 @@ def test_damaged_real_messages_give_a_result(edits: list[tuple[int, bytes]]) -> 
     ),
     files=st.lists(st.tuples(_FILENAMES, st.binary(max_size=300)), max_size=3),
 )
+@example(subject="AUTOREPLY", name="0", body="", files=[])
 def test_what_the_standard_library_writes_comes_back(
     subject: str, name: str, body: str, files: list[tuple[str, bytes]]
 ) -> None:
@@ -76,7 +77,9 @@ def test_what_the_standard_library_writes_comes_back(
 
     parsed = parse_message(message.as_bytes())
 
-    assert parsed.outcome == "normal"
+    # Random words may spell an out-of-office subject ("AUTOREPLY"), rightly read as automatic.
+    out_of_office = (f"out-of-office subject ({parsed.subject[:60]})",)
+    assert parsed.outcome == "normal" or parsed.classification.reasons == out_of_office
     assert parsed.subject == normalize_whitespace(subject)
     assert parsed.sender is not None
     assert (parsed.sender.name, parsed.sender.key) == (name, "sender@example.org")
