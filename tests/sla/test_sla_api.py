@@ -57,6 +57,18 @@ def test_the_ticket_carries_its_clocks_in_the_writes_answer_and_the_next_read(
     assert back["resolution_due"] == "2026-03-02T14:30:00+01:00"
 
 
+def test_the_creation_s_answer_shows_the_clocks_without_reading_them_back(
+    api, per_priority, monday
+) -> None:
+    requester = make_requester()
+    with CaptureQueriesContext(connection) as queries:
+        created = api(requester).post("/tickets", {"subject": "VPN down", "impact": 2})
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if "sla_slaclock" in sql]
+    read_back = api(requester).get(f"/tickets/{created.json()['id']}").json()["sla"]
+    assert created.json()["sla"] == read_back and read_back["policy"] == "P3"
+
+
 def test_a_priority_change_re_targets_in_the_answer(api, per_priority, monday) -> None:
     agent = make_agent()
     ticket = make_ticket()

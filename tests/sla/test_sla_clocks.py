@@ -356,3 +356,22 @@ def test_the_catalogue_is_read_once_until_a_policy_or_calendar_changes(
     assert policy_catalogue() is not changed  # read again once the change is committed
     confirmed = policy_catalogue()
     assert policy_catalogue() is confirmed
+
+
+def test_a_new_ticket_s_clocks_are_in_hand_until_they_are_replayed(
+    per_priority, monday, django_assert_num_queries
+) -> None:
+    from expediter.sla.selectors import ticket_sla_of
+    from expediter.sla.services.clocks import _CATALOGUE, sla_recompute
+
+    _CATALOGUE.confirm()  # what the commit of the fixtures' writes does outside a test
+    ticket = make_ticket(requester=make_requester(), impact=2, urgency=3)
+    with django_assert_num_queries(0):
+        in_hand = ticket_sla_of(ticket)
+    assert in_hand == ticket_sla_view(ticket.pk) and in_hand is not None
+    assert in_hand.policy == "P3"
+    ticket_models.Ticket.objects.filter(pk=ticket.pk).update(priority=1)
+    ticket.priority = 1
+    sla_recompute(ticket=ticket)
+    replayed = ticket_sla_of(ticket)
+    assert replayed is not None and replayed.policy == "P1"

@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from expediter.api.presenters import iso
-from expediter.sla.selectors import ClockView, TicketSla, ticket_sla_view, ticket_sla_views
+from expediter.sla.selectors import ClockView, TicketSla, ticket_sla_of, ticket_sla_views
 from expediter.tickets.models import Ticket
 
 CLOCK_KINDS = ("first_response", "next_response", "resolution")
 
 
 def ticket_sla(ticket: Ticket) -> dict[str, Any] | None:
-    """The ``sla`` object of one ticket (one query)."""
-    view = ticket_sla_view(ticket.pk)
+    """The ``sla`` object of one ticket (one query, none for a ticket just created)."""
+    view = ticket_sla_of(ticket)
     return None if view is None else sla_out(view)
 
 

@@ -92,10 +92,21 @@ def ticket_sla_views(
     """
     if not ticket_ids:
         return {}
-    moment = now or clock.now()
     rows = list(
         SlaClock.objects.filter(ticket_id__in=list(ticket_ids)).order_by("ticket_id", "kind")
     )
+    return _views_of(rows, now or clock.now())
+
+
+def ticket_sla_of(ticket: Ticket, *, now: dt.datetime | None = None) -> TicketSla | None:
+    """The clocks of a ticket in hand: from memory when its creation left them on it
+    (``sla.services.clocks``), else one query."""
+    rows = sorted(ticket.sla_clocks.all(), key=lambda row: row.kind)
+    return _views_of(rows, now or clock.now()).get(ticket.pk)
+
+
+def _views_of(rows: list[SlaClock], moment: dt.datetime) -> dict[int, TicketSla]:
+    """Clock rows (ordered by ticket, then kind) as each ticket's view at ``moment``."""
     if not rows:
         return {}
     catalogue = policy_catalogue()

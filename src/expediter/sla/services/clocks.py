@@ -81,14 +81,42 @@ def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
     transaction has just written (creation is the hot path of every channel).
     """
     history = {ticket.pk: [HistoryEvent(at=created.at, verb=created.verb, changes=created.changes)]}
+    written: list[SlaClock] = []
     due = _rebuild_rows(
-        [_row_of_ticket(ticket)], policy_catalogue(), clock.now(), known_history=history
+        [_row_of_ticket(ticket)],
+        policy_catalogue(),
+        clock.now(),
+        known_history=history,
+        written=written,
     )
     ticket.sla_due_at = due[ticket.pk]
+    _hand_over(ticket, written)
+
+
+def _hand_over(ticket: Ticket, clocks: list[SlaClock]) -> None:
+    """Leave a new ticket's clocks (all of them: it had none) on the ticket in hand.
+
+    They go where Django keeps prefetched rows, so ``ticket.sla_clocks.all()``
+    answers from memory: whoever answers the creation (the API shows the
+    clocks) does not read back what this transaction has just written.
+    """
+    known = ticket.sla_clocks.all()  # not evaluated: filled below, as prefetching does
+    known._result_cache = sorted(clocks, key=lambda row: row.kind)
+    known._prefetch_done = True  # type: ignore[attr-defined]
+    cache = getattr(ticket, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = ticket._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    cache["sla_clocks"] = known
+
+
+def _forget_handed_over(ticket: Ticket) -> None:
+    """Clocks left in hand are stale once the ticket's clocks are replayed again."""
+    getattr(ticket, "_prefetched_objects_cache", {}).pop("sla_clocks", None)
 
 
 def sla_recompute(*, ticket: Ticket) -> None:
     """Replay one ticket's history and store its clocks (from its in-memory state)."""
+    _forget_handed_over(ticket)
     due = _rebuild_rows([_row_of_ticket(ticket)], policy_catalogue(), clock.now())
     ticket.sla_due_at = due[ticket.pk]
 
@@ -276,11 +304,13 @@ def _rebuild_rows(
     now: dt.datetime,
     *,
     known_history: dict[int, list[HistoryEvent]] | None = None,
+    written: list[SlaClock] | None = None,
 ) -> dict[int, dt.datetime | None]:
     """Replay each ticket and bring its stored clocks in line, in a few bulk queries.
 
     ``known_history`` is given for brand-new tickets only: their history is
-    known and they have no stored clock yet. Returns each ticket's earliest
+    known and they have no stored clock yet; ``written`` then receives the
+    clocks created. Returns each ticket's earliest
     running due time, also stored on the ticket (``Ticket.sla_due_at``) for
     the queues' index.
     """
@@ -332,6 +362,8 @@ def _rebuild_rows(
         SlaClock.objects.filter(pk__in=stale).delete()
     if created:
         SlaClock.objects.bulk_create(created)
+    if written is not None:
+        written.extend(created)
     _store_changed_clocks(changed)
     _store_due_times(rows, due)
     return due
