@@ -26,7 +26,7 @@ from django.db.models.functions import Cast
 from django.test import Client
 from django.urls import reverse
 from imapclient.exceptions import LoginError
-from tests.factories import make_admin
+from tests.factories import mailbox_admin_form
 
 from expediter.core import secrets
 from expediter.core.errors import InvalidInput
@@ -471,25 +471,6 @@ def test_the_periodic_poll_goes_on_after_a_refused_refresh(
 # --- the administration ------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client() -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(make_admin())
-    return client
-
-
-def _form(box: Mailbox, **changes: str) -> dict[str, str]:
-    values = {
-        "name": box.name, "host": box.host, "port": str(box.port), "security": box.security,
-        "username": box.username, "auth": box.auth, "secret": "", "folder": box.folder,
-        "after": box.after, "move_to": "", "poll_every_seconds": "60", "is_active": "on",
-        "oauth_token_url": box.oauth_token_url, "oauth_client_id": box.oauth_client_id,
-        "oauth_client_secret": "", "oauth_refresh_token": "", "oauth_scope": box.oauth_scope,
-        "oauth_expires_at_0": "", "oauth_expires_at_1": "",
-    }  # fmt: skip
-    return values | changes
-
-
 def test_the_admin_form_has_an_oauth2_fieldset_with_write_only_secrets(
     endpoint: TokenEndpoint, admin_client: Client
 ) -> None:
@@ -500,7 +481,7 @@ def test_the_admin_form_has_an_oauth2_fieldset_with_write_only_secrets(
     for name in ("oauth_client_secret", "oauth_refresh_token", "secret"):
         assert f'type="password" name="{name}"' in page, name
     assert CLIENT_SECRET not in page and "rt-1" not in page and "stored-token" not in page
-    kept = admin_client.post(url, _form(box, oauth_scope="https://mail.google.com/"))
+    kept = admin_client.post(url, mailbox_admin_form(box, oauth_scope="https://mail.google.com/"))
     assert kept.status_code == 302
     box.refresh_from_db()
     assert box.oauth_scope == "https://mail.google.com/"
@@ -510,7 +491,7 @@ def test_the_admin_form_has_an_oauth2_fieldset_with_write_only_secrets(
         "rt-1",
     )
     changed = admin_client.post(
-        url, _form(box, oauth_refresh_token="rt-new", oauth_client_secret="new")
+        url, mailbox_admin_form(box, oauth_refresh_token="rt-new", oauth_client_secret="new")
     )
     assert changed.status_code == 302
     box.refresh_from_db()
@@ -522,9 +503,11 @@ def test_the_admin_form_refuses_an_unusable_refresh_setup(
 ) -> None:
     box = oauth_mailbox(endpoint)
     url = reverse("admin:mail_mailbox_change", args=[box.pk])
-    plain = admin_client.post(url, _form(box, oauth_token_url="http://login.example.com/token"))
+    plain = admin_client.post(
+        url, mailbox_admin_form(box, oauth_token_url="http://login.example.com/token")
+    )
     assert plain.status_code == 200 and "must use https" in plain.content.decode()
-    missing = admin_client.post(url, _form(box, oauth_client_id=""))
+    missing = admin_client.post(url, mailbox_admin_form(box, oauth_client_id=""))
     assert missing.status_code == 200 and "Needed to refresh" in missing.content.decode()
     box.refresh_from_db()
     assert box.oauth_token_url == endpoint.url and box.oauth_client_id == CLIENT_ID

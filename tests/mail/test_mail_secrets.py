@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection, models
 from django.test import Client
 from django.urls import reverse
-from tests.factories import make_admin
+from tests.factories import mailbox_admin_form
 
 from expediter.core.secrets import UnreadableSecret
 from expediter.mail.models import Mailbox
@@ -243,26 +243,6 @@ def test_the_reverse_migration_stops_at_a_token_it_cannot_decrypt(key: Any) -> N
 # --- the administration --------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client() -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(make_admin())
-    return client
-
-
-def _form(box: Mailbox, **changes: str) -> dict[str, str]:
-    values = {
-        "name": box.name, "host": box.host, "port": str(box.port), "security": box.security,
-        "tls_ca_certificates": "", "username": box.username, "auth": box.auth, "secret": "",
-        "folder": box.folder, "after": box.after, "move_to": "", "poll_every_seconds": "60",
-        "is_active": "on", "oauth_token_url": box.oauth_token_url,
-        "oauth_client_id": box.oauth_client_id, "oauth_client_secret": "",
-        "oauth_refresh_token": "", "oauth_scope": "", "oauth_expires_at_0": "",
-        "oauth_expires_at_1": "",
-    }  # fmt: skip
-    return values | changes
-
-
 def test_the_admin_shows_neither_the_secrets_nor_their_tokens(
     key: Any, admin_client: Client
 ) -> None:
@@ -280,12 +260,13 @@ def test_a_mailbox_with_an_unreadable_secret_opens_in_the_admin_and_is_repaired_
     key(KEY_2)
     url = reverse("admin:mail_mailbox_change", args=[box.pk])
     assert admin_client.get(url).status_code == 200
-    kept = admin_client.post(url, _form(box, folder="Support"))  # the refresh token is kept
+    # the refresh token is kept
+    kept = admin_client.post(url, mailbox_admin_form(box, folder="Support"))
     assert kept.status_code == 302
     assert Mailbox.objects.get(pk=box.pk).folder == "Support"
     repaired = admin_client.post(
         url,
-        _form(
+        mailbox_admin_form(
             box,
             folder="Support",
             secret="typed-again",
@@ -305,7 +286,7 @@ def test_a_mailbox_with_an_unreadable_secret_opens_in_the_admin_and_is_repaired_
 
 
 def test_a_new_mailbox_gets_its_secret_from_the_admin_form(key: Any, admin_client: Client) -> None:
-    form = _form(
+    form = mailbox_admin_form(
         Mailbox(name="new", host="imap.corp.example", username="desk"), secret="first-password"
     )
     assert admin_client.post(reverse("admin:mail_mailbox_add"), form).status_code == 302
@@ -317,7 +298,7 @@ def test_the_admin_refuses_ca_certificates_that_do_not_load(key: Any, admin_clie
     box = make_mailbox()
     url = reverse("admin:mail_mailbox_change", args=[box.pk])
     pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
-    refused = admin_client.post(url, _form(box, tls_ca_certificates=pem))
+    refused = admin_client.post(url, mailbox_admin_form(box, tls_ca_certificates=pem))
     assert (
         refused.status_code == 200 and "These are not PEM certificates" in refused.content.decode()
     )
