@@ -6,8 +6,10 @@ import datetime as dt
 import email
 import email.utils
 import shutil
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -20,7 +22,7 @@ from expediter.mail import outbox
 from expediter.mail.models import OutboundMessage, OutboundStatus
 from expediter.mail.services import mail_receive
 from expediter.staff.models import User
-from expediter.tickets.models import Attachment, Ticket
+from expediter.tickets.models import Article, Attachment, Ticket
 from expediter.tickets.services import NewAttachment, article_add
 from expediter.tickets.storage import blob_path
 
@@ -40,9 +42,16 @@ def agent() -> User:
 def reply(agent, django_capture_on_commit_callbacks):
     """Post an agent's reply the way the ticket page does, and run what its commit sets off."""
 
-    def post(ticket: Ticket, *files: NewAttachment, internal: bool = False, body: str = "See.."):
+    def post(
+        ticket: Ticket,
+        *files: NewAttachment,
+        internal: bool = False,
+        body: str = "See..",
+        before_send: Callable[[Article], object] | None = None,
+    ) -> Article:
+        """``before_send`` runs once the reply is queued and before its commit sends it."""
         with django_capture_on_commit_callbacks(execute=True):
-            return article_add(
+            article = article_add(
                 ticket_id=ticket.pk,
                 author=agent,
                 actor=agent,
@@ -50,6 +59,9 @@ def reply(agent, django_capture_on_commit_callbacks):
                 internal=internal,
                 attachments=files,
             )
+            if before_send is not None:
+                before_send(article)
+        return article
 
     return post
 
@@ -158,25 +170,21 @@ def test_a_french_requester_reads_the_left_out_files_in_french(reply, settings) 
     assert "Ce fichier est trop volumineux" in html_of(sent)
 
 
-def test_a_file_gone_from_the_store_is_named_and_the_reply_still_goes(
-    agent, settings, django_capture_on_commit_callbacks
-) -> None:
-    ticket = make_ticket(requester=make_requester(email="zoe@corp.example"))
-    with django_capture_on_commit_callbacks(execute=True):
-        article = article_add(
-            ticket_id=ticket.pk,
-            author=agent,
-            actor=agent,
-            body="Both files attached.",
-            attachments=[
-                NewAttachment(filename="kept.pdf", data=PDF + b"kept"),
-                NewAttachment(filename="lost scan.pdf", data=PDF + b"lost"),
-            ],
-        )
+def test_a_file_gone_from_the_store_is_named_and_the_reply_still_goes(reply) -> None:
+    def lose_the_scan(article: Article) -> None:
         lost = Attachment.objects.select_related("blob").get(
             article=article, filename="lost scan.pdf"
         )
-        blob_path(lost.blob.sha256).unlink()  # after the reply was queued, before it is sent
+        blob_path(lost.blob.sha256).unlink()
+
+    ticket = make_ticket(requester=make_requester(email="zoe@corp.example"))
+    reply(
+        ticket,
+        NewAttachment(filename="kept.pdf", data=PDF + b"kept"),
+        NewAttachment(filename="lost scan.pdf", data=PDF + b"lost"),
+        body="Both files attached.",
+        before_send=lose_the_scan,
+    )
     sent = received()
     assert set(files_of(sent)) == {"kept.pdf"}
     text = text_of(sent)
@@ -192,29 +200,31 @@ def test_a_file_gone_from_the_store_is_named_and_the_reply_still_goes(
     assert "sent without lost scan.pdf" in warned
 
 
-def test_a_file_that_cannot_be_read_now_holds_the_reply_for_a_retry(
-    agent, at, django_capture_on_commit_callbacks
-) -> None:
+def test_a_file_that_cannot_be_read_now_holds_the_reply_for_a_retry(reply, at) -> None:
     """Only a file that is gone is given up on; an unreadable store is retried, never skipped."""
     now = at(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
     ticket = make_ticket(requester=make_requester(email="zoe@corp.example"))
-    with django_capture_on_commit_callbacks(execute=True):
-        article = article_add(
-            ticket_id=ticket.pk,
-            author=agent,
-            actor=agent,
-            body="Attached.",
-            attachments=[NewAttachment(filename="report.pdf", data=PDF + b"unreadable")],
-        )
-        path = blob_path(Attachment.objects.get(article=article).blob.sha256)
-        kept = path.with_name("kept")
-        path.rename(kept)
+
+    def stored_file(article: Article) -> Path:
+        return blob_path(Attachment.objects.get(article=article).blob.sha256)
+
+    def make_unreadable(article: Article) -> None:
+        path = stored_file(article)
+        path.rename(path.with_name("kept"))
         path.mkdir()  # reading it fails (IsADirectoryError), even for root
+
+    article = reply(
+        ticket,
+        NewAttachment(filename="report.pdf", data=PDF + b"unreadable"),
+        body="Attached.",
+        before_send=make_unreadable,
+    )
+    path = stored_file(article)
     row = OutboundMessage.objects.get(kind="reply")
     assert mail.outbox == []
     assert row.status == OutboundStatus.RETRYING and "IsADirectoryError" in row.last_error
     shutil.rmtree(path)
-    kept.rename(path)
+    path.with_name("kept").rename(path)
     at(now + dt.timedelta(minutes=5))
     assert outbox.outbox_send(message_pk=row.pk) == "sent"
     assert files_of(received()) == {"report.pdf": ("application/pdf", PDF + b"unreadable")}
