@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -9,7 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from expediter.core import clock
@@ -224,13 +227,43 @@ def token_authenticate(*, secret: str) -> User | None:
     """The active user behind a bearer secret, or None."""
     if not secret:
         return None
-    digest = _digest(secret.strip())
-    # Unordered and sliced: the digest is unique, and ``first()`` would add a sort.
-    tokens = ApiToken.objects.select_related("user").filter(digest=digest).order_by()
-    token = next(iter(tokens[:1]), None)
-    if token is None or not token.user.is_active:
+    user = next(iter(User.objects.raw(_token_lookup_sql(), [_digest(secret.strip())])), None)
+    if user is None or not user.is_active:
         return None
     now = clock.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    last_used = _aware(user.token_last_used_at)  # type: ignore[attr-defined]
+    if last_used is None or (now - last_used).total_seconds() > 300:
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+    return user
+
+
+@functools.cache
+def _token_lookup_sql() -> str:
+    """One statement for the user behind a token digest, built once per process.
+
+    Every API request starts here. The ORM's select-related query built
+    afresh on each call cost about ten times the statement it runs; the same
+    join written once, read through ``raw()`` (which still converts the
+    user's fields), keeps the lookup off every request's bill.
+    """
+    quote = connection.ops.quote_name
+    users, tokens = User._meta, ApiToken._meta
+    columns = ", ".join(f"u.{quote(field.column)}" for field in users.concrete_fields)
+    # Only the models' own table and column names are spliced in, each quoted.
+    return (
+        f"SELECT {columns}, t.{quote(tokens.pk.column)} AS token_id, "  # noqa: S608
+        f"t.{quote(tokens.get_field('last_used_at').column)} AS token_last_used_at "
+        f"FROM {quote(tokens.db_table)} t "
+        f"INNER JOIN {quote(users.db_table)} u "
+        f"ON u.{quote(users.pk.column)} = t.{quote(tokens.get_field('user').column)} "
+        f"WHERE t.{quote(tokens.get_field('digest').column)} = %s"
+    )
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A raw column's timestamp (naive UTC on SQLite) as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
