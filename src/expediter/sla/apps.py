@@ -10,7 +10,8 @@ class SlaConfig(AppConfig):
         """Clocks follow every ticket write in its transaction; the worker sweeps them."""
         from expediter.core import hooks, periodic
         from expediter.sla import tasks
-        from expediter.sla.services import on_ticket_event
+        from expediter.sla.services import on_ticket_event, on_ticket_opening
 
+        hooks.listen("ticket.opening", on_ticket_opening, after_commit=False)
         hooks.listen("ticket.event", on_ticket_event, after_commit=False)
         periodic.register("sla.sweep", every_seconds=15, enqueue=lambda: tasks.sla_sweep.enqueue())

@@ -12,6 +12,7 @@ import re
 from django.db import connection
 from django.db.models import QuerySet
 
+from expediter.core.rows import insert
 from expediter.tickets.models import Article, Ticket, TicketSearchText
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -26,7 +27,7 @@ def search_reindex(ticket: Ticket) -> None:
 
 def search_index_new(ticket: Ticket) -> None:
     """Index a ticket just created: its subject and description are all its text."""
-    TicketSearchText.objects.create(ticket=ticket, text=f"{ticket.subject}\n{ticket.description}")
+    insert(TicketSearchText(ticket=ticket, text=f"{ticket.subject}\n{ticket.description}"))
 
 
 def search_append(ticket: Ticket, extra: str) -> None:

@@ -16,6 +16,7 @@ from expediter.sla.services.calendars import (
 from expediter.sla.services.clocks import (
     business_calendar,
     on_ticket_event,
+    on_ticket_opening,
     sla_rebuild,
     sla_rebuild_all,
     sla_rebuild_open,
@@ -49,6 +50,7 @@ __all__ = [
     "calendar_update",
     "holidays_from_text",
     "on_ticket_event",
+    "on_ticket_opening",
     "parse_day",
     "policy_by_name",
     "policy_create",

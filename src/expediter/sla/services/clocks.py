@@ -20,12 +20,14 @@ from django.db.models import QuerySet
 
 from expediter.core import clock
 from expediter.core.memo import SharedMemo
+from expediter.core.rows import insert_all
 from expediter.sla.calc import BusinessCalendar, calendar_from_spec
 from expediter.sla.matching import PolicyCriteria, TicketFacts, best_policy
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock, SlaPolicy
 from expediter.sla.timeline import (
     CLOCK_VERBS,
     Clock,
+    ClockState,
     ClockStatus,
     HistoryEvent,
     Targets,
@@ -66,6 +68,35 @@ _STORED_FIELDS = (
 )
 
 
+def on_ticket_opening(
+    *, ticket: Ticket, at: dt.datetime, changes: dict[str, Any], **_: Any
+) -> None:
+    """Listener of ``ticket.opening``: a new ticket's clocks, before its row is written.
+
+    The creation's history is the one event about to be recorded, and nothing
+    is stored yet, so the replay needs no read. The due time goes into the
+    ticket's own INSERT (no UPDATE after it); the clocks wait on the ticket
+    for its ``created`` event, which writes them once the ticket has an id.
+    """
+    facts = ticket_facts(ticket)
+    catalogue = policy_catalogue()
+    policy = catalogue.policy_for(facts)
+    clocks: list[SlaClock] = []
+    ticket.sla_due_at = None
+    if policy is not None:
+        history = [HistoryEvent(at=at, verb="created", changes=changes)]
+        label = f"#{ticket.number}"
+        replay = _replay(facts, ticket.team_id, policy, catalogue, history, label=label)
+        if replay is not None:
+            calendar, state = replay
+            now = clock.now()
+            ticket.sla_due_at = _earliest_running_due(state.clocks)
+            for replayed in state.clocks:
+                values = _stored_values(replayed, policy, calendar, None, now)
+                clocks.append(SlaClock(kind=replayed.kind, updated_at=now, **values))
+    ticket._sla_opening_clocks = clocks  # type: ignore[attr-defined]
+
+
 def on_ticket_event(*, ticket: Ticket, event: TicketEvent, **_: Any) -> None:
     """Listener of ``ticket.event``, inside the write's transaction."""
     if event.verb == "created":
@@ -75,11 +106,18 @@ def on_ticket_event(*, ticket: Ticket, event: TicketEvent, **_: Any) -> None:
 
 
 def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
-    """A new ticket's clocks: its whole history is the event in hand and nothing is stored.
+    """A new ticket's clocks: worked out at its opening, or replayed from the event in hand.
 
-    The same replay as :func:`sla_recompute`, without reading back what this
-    transaction has just written (creation is the hot path of every channel).
+    Nothing is read back from what this transaction has just written
+    (creation is the hot path of every channel).
     """
+    opening: list[SlaClock] | None = ticket.__dict__.pop("_sla_opening_clocks", None)
+    if opening is not None:
+        for row in opening:
+            row.ticket_id = ticket.pk
+        insert_all(opening)
+        _hand_over(ticket, opening)
+        return
     history = {ticket.pk: [HistoryEvent(at=created.at, verb=created.verb, changes=created.changes)]}
     written: list[SlaClock] = []
     due = _rebuild_rows(
@@ -330,18 +368,12 @@ def _rebuild_rows(
         policy = chosen[row.pk]
         if policy is None:
             continue
-        calendar = catalogue.calendar_for(
-            policy=policy, organisation_id=row.facts.organisation_id, team_id=row.team_id
+        replay = _replay(
+            row.facts, row.team_id, policy, catalogue, history.get(row.pk, []), label=row.pk
         )
-        try:
-            state = clocks_from_history(
-                history.get(row.pk, []), policy_targets(policy), business_calendar(calendar)
-            )
-        except ValueError:
-            # A calendar closed for years cannot give a due time; the ticket's write
-            # must still go through, so the ticket goes without clocks and it is said.
-            logger.exception("SLA clocks of ticket %s cannot be computed", row.pk)
+        if replay is None:
             continue
+        calendar, state = replay
         due[row.pk] = _earliest_running_due(state.clocks)
         for replayed in state.clocks:
             key = (row.pk, str(replayed.kind))
@@ -367,6 +399,29 @@ def _rebuild_rows(
     _store_changed_clocks(changed)
     _store_due_times(rows, due)
     return due
+
+
+def _replay(
+    facts: TicketFacts,
+    team_id: int | None,
+    policy: SlaPolicy,
+    catalogue: PolicyCatalogue,
+    history: list[HistoryEvent],
+    *,
+    label: object,
+) -> tuple[Calendar, ClockState] | None:
+    """One ticket's clocks under its policy and calendar, or None when none can be computed."""
+    calendar = catalogue.calendar_for(
+        policy=policy, organisation_id=facts.organisation_id, team_id=team_id
+    )
+    try:
+        state = clocks_from_history(history, policy_targets(policy), business_calendar(calendar))
+    except ValueError:
+        # A calendar closed for years cannot give a due time; the ticket's write
+        # must still go through, so the ticket goes without clocks and it is said.
+        logger.exception("SLA clocks of ticket %s cannot be computed", label)
+        return None
+    return calendar, state
 
 
 def _store_changed_clocks(changed: Sequence[SlaClock]) -> None:

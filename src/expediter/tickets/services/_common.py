@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from expediter.core import clock, hooks
 from expediter.core.errors import NotFound, NotPermitted
+from expediter.core.rows import insert
 from expediter.staff import policies
 from expediter.staff.models import User
 from expediter.tickets.models import Ticket, TicketEvent
@@ -57,7 +58,7 @@ def event_record(
         reason=reason,
         at=at or clock.now(),
     )
-    event.save()
+    insert(event)
     hooks.announce("ticket.event", ticket=ticket, event=event)
     return event
 

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from expediter.core import clock
+from expediter.core import clock, hooks
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
 from expediter.core.memo import SharedMemo
+from expediter.core.rows import insert
 from expediter.staff import policies
 from expediter.staff.models import STAFF_ROLES, Role, Team, User
 from expediter.tickets.models import (
@@ -101,7 +102,6 @@ def team_by_name(name: str | None) -> Team | None:
     return team
 
 
-@transaction.atomic
 def ticket_create(
     *,
     requester: User,
@@ -119,7 +119,12 @@ def ticket_create(
     from_name: str = "",
     team: str | None = None,
 ) -> Ticket:
-    """Open a request; its description becomes the first article of the conversation."""
+    """Open a request; its description becomes the first article of the conversation.
+
+    The checks and lookups run before the transaction: on SQLite a write
+    transaction holds the database's one write lock, which every other
+    writer waits for.
+    """
     subject = " ".join((subject or "").split())
     if not subject:
         raise InvalidInput(_("a ticket needs a subject"), field="subject")
@@ -139,9 +144,7 @@ def ticket_create(
         raise NotPermitted(_("requesters open tickets for themselves only"))
     chosen_service = service_by_name(service)
     chosen_team = team_by_name(team) or (chosen_service.team if chosen_service else None)
-    now = clock.now()
-    ticket = Ticket.objects.create(
-        number=_allocate_number(),
+    ticket = Ticket(
         type=ticket_type,
         subject=subject,
         description=description or "",
@@ -153,34 +156,35 @@ def ticket_create(
         organisation_id=requester.organisation_id,
         team=chosen_team,
         service=chosen_service,
-        created_at=now,
-        updated_at=now,
     )
-    article = Article.objects.create(
-        ticket=ticket,
-        author=requester,
-        from_name=from_name or requester.name,
-        from_email=from_email or requester.email,
-        channel=channel,
-        body=description or "",
-        html=html,
-        created_at=now,
-    )
-    attachments_store(article=article, attachments=attachments)
-    search_index_new(ticket)
-    event_record(
-        ticket=ticket,
-        actor=actor,
-        verb="created",
-        at=now,
-        changes={
+    with transaction.atomic():
+        now = clock.now()
+        ticket.number = _allocate_number()
+        ticket.created_at = ticket.updated_at = now
+        changes: dict[str, list[Any]] = {
             "status": [None, ticket.status],
             "priority": [None, ticket.priority],
             "team": [None, chosen_team.name if chosen_team else None],
             "service": [None, chosen_service.name if chosen_service else None],
             "channel": [None, channel],
-        },
-    )
+        }
+        # Listeners fill in what the row carries from the start (the SLA due time).
+        hooks.announce("ticket.opening", ticket=ticket, at=now, changes=changes)
+        insert(ticket)
+        article = Article(
+            ticket=ticket,
+            author=requester,
+            from_name=from_name or requester.name,
+            from_email=from_email or requester.email,
+            channel=channel,
+            body=description or "",
+            html=html,
+            created_at=now,
+        )
+        insert(article)
+        attachments_store(article=article, attachments=attachments)
+        search_index_new(ticket)
+        event_record(ticket=ticket, actor=actor, verb="created", at=now, changes=changes)
     return ticket
 
 

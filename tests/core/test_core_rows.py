@@ -1,0 +1,91 @@
+"""Rows inserted with a statement kept per model read back exactly as ``save()`` writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models.signals import post_save
+from tests.factories import make_agent, make_requester, make_ticket
+
+from expediter.core.rows import insert, insert_all
+from expediter.staff.models import ApiToken, User
+from expediter.tickets.models import TicketEvent, TicketSearchText
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+AT = dt.datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=dt.UTC)
+
+
+def test_a_row_gets_its_id_and_every_field_reads_back() -> None:
+    ticket = make_ticket()
+    agent = make_agent()
+    event = TicketEvent(
+        ticket=ticket,
+        actor=agent,
+        verb="noted",
+        changes={"status": ["new", "assigned"], "note": "é ✓"},
+        reason=None,
+        at=AT,
+    )
+    assert insert(event) is event
+    assert event.pk is not None and not event._state.adding
+    stored = TicketEvent.objects.get(pk=event.pk)
+    assert (stored.ticket_id, stored.actor_id, stored.verb, stored.at, stored.reason) == (
+        ticket.pk,
+        agent.pk,
+        "noted",
+        AT,
+        None,
+    )
+    assert stored.changes == {"status": ["new", "assigned"], "note": "é ✓"}
+
+
+def test_several_rows_get_distinct_ids_in_order() -> None:
+    ticket = make_ticket()
+    events = [TicketEvent(ticket=ticket, verb=f"v{i}", at=AT) for i in range(3)]
+    insert_all(events)
+    ids = [event.pk for event in events]
+    assert len(set(ids)) == 3 and ids == sorted(ids)
+    assert list(TicketEvent.objects.filter(pk__in=ids).order_by("pk").values_list("verb")) == [
+        ("v0",),
+        ("v1",),
+        ("v2",),
+    ]
+
+
+def test_a_row_whose_key_is_another_row_keeps_that_key() -> None:
+    ticket = make_ticket()
+    TicketSearchText.objects.filter(ticket=ticket).delete()
+    insert(TicketSearchText(ticket=ticket, text="printer on fire"))
+    assert TicketSearchText.objects.get(ticket=ticket).text == "printer on fire"
+
+
+def test_auto_now_add_fields_are_filled_as_save_fills_them() -> None:
+    token = ApiToken(user=make_agent(), digest="d" * 64)
+    insert(token)
+    assert token.created_at is not None
+    assert ApiToken.objects.get(pk=token.pk).created_at == token.created_at
+
+
+def test_a_chosen_id_is_kept() -> None:
+    insert(ApiToken(pk=987654, user=make_agent(), digest="c" * 64))
+    assert ApiToken.objects.get(pk=987654).digest == "c" * 64
+
+
+def test_models_with_save_receivers_are_saved_the_ordinary_way() -> None:
+    heard: list[str] = []
+
+    def receiver(sender: type[User], instance: User, created: bool, **_: object) -> None:
+        heard.append(f"{instance.email} {created}")
+
+    post_save.connect(receiver, sender=User, dispatch_uid="rows-test")
+    try:
+        user = make_requester()
+        heard.clear()
+        other = User(email="new@example.test", name="New", role=user.role)
+        insert(other)
+    finally:
+        post_save.disconnect(dispatch_uid="rows-test", sender=User)
+    assert heard == ["new@example.test True"]
+    assert User.objects.filter(email="new@example.test").exists()
