@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import connections, router
+from django.db import connection, connections, router
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -64,6 +64,13 @@ def insert_all(objs: Sequence[M]) -> None:
                 obj.pk = cursor.fetchone()[0]
             obj._state.adding = False
             obj._state.db = alias
+
+
+def selected_columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of ``model`` under a table alias, quoted, for a SELECT
+    whose rows ``Model.objects.raw()`` turns back into instances."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 
 from expediter.core import clock
+from expediter.core.rows import insert_all
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
 from expediter.staff.models import Team
 
@@ -197,7 +198,7 @@ def auto_reply_record(
     if message.kind not in RATE_LIMITED_KINDS:
         return
     keys = [bare(a) for a in message.to]
-    AutoReplyRecord.objects.bulk_create(
-        AutoReplyRecord(address=key, at=message.created_at, message=message) for key in keys
+    insert_all(
+        [AutoReplyRecord(address=key, at=message.created_at, message=message) for key in keys]
     )
     checks.auto_replied(keys)

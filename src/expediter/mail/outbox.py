@@ -36,6 +36,7 @@ from django.utils import translation
 
 from expediter.core import clock
 from expediter.core.mailbackend import NoRelayConfigured
+from expediter.core.rows import insert
 from expediter.mail.addresses import AutoMailChecks, auto_mail_block_reason, auto_reply_record
 from expediter.mail.models import OutboundMessage, OutboundStatus
 from expediter.staff.models import User
@@ -111,7 +112,7 @@ def outbox_enqueue(
     blocked = (
         auto_mail_block_reason(kind=kind, recipients=list(to), checks=context) if auto else None
     )
-    message = OutboundMessage.objects.create(
+    message = OutboundMessage(
         ticket=ticket,
         article=article,
         kind=kind,
@@ -131,6 +132,7 @@ def outbox_enqueue(
         status=OutboundStatus.SUPPRESSED if blocked else OutboundStatus.QUEUED,
         last_error=blocked or "",
     )
+    insert(message)
     if blocked:
         logger.info("automatic %s mail to %s not sent: %s", kind, message.to, blocked)
         return message
@@ -292,7 +294,7 @@ def _reader_language(message: OutboundMessage) -> str:
     """The language the message was written in: its first addressee's."""
     from expediter.mail.services.replies import language_of  # replies write through the outbox
 
-    reader = User.objects.with_email(message.to[0]).first() if message.to else None
+    reader = User.objects.by_email(message.to[0]) if message.to else None
     return language_of(reader) if reader is not None else settings.LANGUAGE_CODE
 
 

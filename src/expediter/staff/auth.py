@@ -21,7 +21,7 @@ class EmailBackend(ModelBackend):
         email = username or kwargs.get("email")
         if not email or not password:
             return None
-        user = User.objects.with_email(email).first()
+        user = User.objects.by_email(email)
         if user is None:
             User().set_password(password)  # same work either way: no user enumeration by timing
             return None

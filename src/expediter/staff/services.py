@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput
+from expediter.core.rows import selected_columns
 from expediter.staff.models import (
     AgentSkill,
     ApiToken,
@@ -184,7 +185,7 @@ def agent_set_skills(*, agent: User, skills: Mapping[str, int]) -> None:
 def requester_get_or_create(*, email: str, name: str = "", language: str = "en") -> User:
     """The requester behind an address, created on first contact (email, phone, API)."""
     email = normalise_email(email)
-    user = User.objects.with_email(email).first()
+    user = User.objects.by_email(email)
     if user is not None:
         return user
     user = User(email=email, name=name.strip() or email.split("@")[0], role=Role.REQUESTER)
@@ -248,7 +249,7 @@ def _token_lookup_sql() -> str:
     """
     quote = connection.ops.quote_name
     users, tokens = User._meta, ApiToken._meta
-    columns = ", ".join(f"u.{quote(field.column)}" for field in users.concrete_fields)
+    columns = selected_columns(User, "u")
     # Only the models' own table and column names are spliced in, each quoted.
     return (
         f"SELECT {columns}, t.{quote(tokens.pk.column)} AS token_id, "  # noqa: S608

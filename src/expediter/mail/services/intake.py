@@ -247,7 +247,7 @@ def _match(parsed: ParsedMessage, lookups: IntakeLookups) -> Match | None:
 def _user_of(address: Address | None) -> User | None:
     if address is None:
         return None
-    return User.objects.with_email(address.address).first()
+    return User.objects.by_email(address.address)
 
 
 def _facts(

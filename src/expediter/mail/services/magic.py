@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 
 from expediter.core import clock
 from expediter.core.errors import NotFound
+from expediter.core.rows import insert
 from expediter.mail.models import MagicLink
 from expediter.staff.models import Role, User
 from expediter.tickets.models import Ticket
@@ -42,12 +43,14 @@ def magic_link_create(*, user: User, ticket: Ticket | None = None) -> str:
         raise ValueError("sign-in links are for requesters only")
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    MagicLink.objects.create(
-        user=user,
-        ticket=ticket,
-        token_hash=_digest(token),
-        created_at=now,
-        expires_at=now + LIFETIME,
+    insert(
+        MagicLink(
+            user=user,
+            ticket=ticket,
+            token_hash=_digest(token),
+            created_at=now,
+            expires_at=now + LIFETIME,
+        )
     )
     return magic_link_url(token)
 
