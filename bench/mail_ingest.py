@@ -116,18 +116,37 @@ def child(maildir: str) -> None:
 
 
 def warm_up() -> None:
-    """Load what a process loads once: the command, the URL map, the mail templates."""
+    """Load what a process loads once: the command, the URL map, the mail templates.
+
+    Also, for each language, the translation catalogues and the URL map
+    Django keeps per language (acknowledgements go out in the requester's
+    language), and the parser's lazily imported modules, by parsing one
+    message that is not part of the run.
+    """
+    from django.conf import settings
     from django.core.management import call_command
     from django.template.loader import get_template
-    from django.urls import get_resolver
+    from django.urls import get_resolver, reverse
+    from django.utils import translation
+
+    from expediter.mail.parsing.message import parse_message
 
     with tempfile.TemporaryDirectory(prefix="expediter-empty-") as empty:
         folder = Path(empty) / "Maildir"
         mailbox.Maildir(folder, create=True)
         call_command("mail", "import", str(folder), "--json", stdout=io.StringIO())
     get_resolver().url_patterns  # noqa: B018 - imports every view and the API
-    for name in ("acknowledgement.txt", "acknowledgement.html"):
-        get_template(f"mail/{name}")
+    templates = [get_template(f"mail/acknowledgement.{kind}") for kind in ("txt", "html")]
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            reverse("web:magic_login", args=["warm-up"])
+            for template in templates:
+                template.render({"name": "", "number": 1, "subject": "", "link": ""})
+    parse_message(
+        b"From: Warm Up <warm@up.example>\r\nTo: desk@up.example\r\nSubject: warm-up\r\n"
+        b"Message-ID: <warm-up@up.example>\r\nContent-Type: text/html; charset=latin-1\r\n"
+        b"\r\n<p>caf\xe9</p>\r\n"
+    )
 
 
 def report(label: str, messages: list[bytes], root: Path) -> None:
