@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from expediter.core.errors import InvalidInput
+from expediter.core.rows import insert
 from expediter.tickets.models import Article, Attachment
 from expediter.tickets.storage import blob_store
 
@@ -51,14 +52,16 @@ def attachments_store(
             item.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         )
         stored.append(
-            Attachment.objects.create(
-                article=article,
-                blob=blob_store(item.data),
-                filename=filename,
-                content_type=content_type[:150],
-                size=len(item.data),
-                content_id=item.content_id[:255],
-                inline=item.inline,
+            insert(
+                Attachment(
+                    article=article,
+                    blob=blob_store(item.data),
+                    filename=filename,
+                    content_type=content_type[:150],
+                    size=len(item.data),
+                    content_id=item.content_id[:255],
+                    inline=item.inline,
+                )
             )
         )
     return stored
