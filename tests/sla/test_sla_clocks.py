@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 from tests.sla.conftest import after
 
@@ -20,6 +22,7 @@ from expediter.sla.services import (
     calendar_assign,
     calendar_create,
     calendar_delete,
+    on_ticket_event,
     policy_create,
     policy_delete,
     policy_update,
@@ -64,6 +67,38 @@ def test_creating_a_ticket_starts_its_clocks_in_the_same_transaction(per_priorit
     assert due(ticket.pk, "first_response") == after(240)
     assert due(ticket.pk, "resolution") == after(1440)
     assert view.clock("next_response") is None and not view.paused
+
+
+def test_a_new_ticket_is_written_once_with_its_due_time(per_priority) -> None:
+    requester = make_requester()
+    with CaptureQueriesContext(connection) as queries:
+        ticket = make_ticket(requester)
+    ticket_writes = [
+        q["sql"] for q in queries.captured_queries if '"tickets_ticket"' in q["sql"].split("(")[0]
+    ]
+    assert len(ticket_writes) == 1 and ticket_writes[0].startswith("INSERT")
+    stored = ticket_models.Ticket.objects.values_list("sla_due_at", flat=True).get(pk=ticket.pk)
+    assert stored == ticket.sla_due_at == after(240)
+
+
+def test_the_clocks_worked_out_at_opening_are_the_replay_of_the_history(per_priority) -> None:
+    make_ticket(impact=1, urgency=2)
+    fields = ("kind", "cycle", "status", "started_at", "due_at", "warn_at", "breach_at")
+    at_opening = list(SlaClock.objects.order_by("kind").values_list(*fields))
+    assert len(at_opening) == 2
+    SlaClock.objects.all().delete()
+    assert sla_rebuild_all() == 1
+    assert list(SlaClock.objects.order_by("kind").values_list(*fields)) == at_opening
+
+
+def test_a_created_event_without_the_opening_replays_the_history(per_priority) -> None:
+    ticket = make_ticket()
+    SlaClock.objects.all().delete()
+    created = ticket_models.TicketEvent.objects.get(ticket=ticket, verb="created")
+    fresh = ticket_models.Ticket.objects.get(pk=ticket.pk)
+    on_ticket_event(ticket=fresh, event=created)
+    assert due(ticket.pk, "first_response") == after(240)
+    assert due(ticket.pk, "resolution") == after(1440)
 
 
 def test_a_pause_is_subtracted_exactly(per_priority, monday) -> None:

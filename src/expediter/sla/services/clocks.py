@@ -106,29 +106,18 @@ def on_ticket_event(*, ticket: Ticket, event: TicketEvent, **_: Any) -> None:
 
 
 def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
-    """A new ticket's clocks: worked out at its opening, or replayed from the event in hand.
+    """A new ticket's clocks, as its opening worked them out (nothing is read back).
 
-    Nothing is read back from what this transaction has just written
-    (creation is the hot path of every channel).
+    A ticket created without that announcement gets the ordinary replay.
     """
     opening: list[SlaClock] | None = ticket.__dict__.pop("_sla_opening_clocks", None)
-    if opening is not None:
-        for row in opening:
-            row.ticket_id = ticket.pk
-        insert_all(opening)
-        _hand_over(ticket, opening)
+    if opening is None:
+        sla_recompute(ticket=ticket)
         return
-    history = {ticket.pk: [HistoryEvent(at=created.at, verb=created.verb, changes=created.changes)]}
-    written: list[SlaClock] = []
-    due = _rebuild_rows(
-        [_row_of_ticket(ticket)],
-        policy_catalogue(),
-        clock.now(),
-        known_history=history,
-        written=written,
-    )
-    ticket.sla_due_at = due[ticket.pk]
-    _hand_over(ticket, written)
+    for row in opening:
+        row.ticket_id = ticket.pk
+    insert_all(opening)
+    _hand_over(ticket, opening)
 
 
 def _hand_over(ticket: Ticket, clocks: list[SlaClock]) -> None:
@@ -340,27 +329,18 @@ def _rebuild_rows(
     rows: Sequence[_TicketRow],
     catalogue: PolicyCatalogue,
     now: dt.datetime,
-    *,
-    known_history: dict[int, list[HistoryEvent]] | None = None,
-    written: list[SlaClock] | None = None,
 ) -> dict[int, dt.datetime | None]:
     """Replay each ticket and bring its stored clocks in line, in a few bulk queries.
 
-    ``known_history`` is given for brand-new tickets only: their history is
-    known and they have no stored clock yet; ``written`` then receives the
-    clocks created. Returns each ticket's earliest
-    running due time, also stored on the ticket (``Ticket.sla_due_at``) for
-    the queues' index.
+    Returns each ticket's earliest running due time, also stored on the
+    ticket (``Ticket.sla_due_at``) for the queues' index.
     """
     ids = [row.pk for row in rows]
     due = dict.fromkeys(ids)
     chosen = {row.pk: catalogue.policy_for(row.facts) for row in rows}
     covered = [row.pk for row in rows if chosen[row.pk] is not None]
-    if known_history is not None:
-        existing, history = {}, known_history
-    else:
-        existing = _stored_clocks(ids)
-        history = history_events(covered) if covered else {}
+    existing = _stored_clocks(ids)
+    history = history_events(covered) if covered else {}
     created: list[SlaClock] = []
     changed: list[SlaClock] = []
     kept: set[tuple[int, str]] = set()
@@ -394,8 +374,6 @@ def _rebuild_rows(
         SlaClock.objects.filter(pk__in=stale).delete()
     if created:
         SlaClock.objects.bulk_create(created)
-    if written is not None:
-        written.extend(created)
     _store_changed_clocks(changed)
     _store_due_times(rows, due)
     return due
