@@ -48,16 +48,15 @@ def insert_all(objs: Sequence[M]) -> None:
         for obj in objs:
             obj.save(force_insert=True, using=alias)
         return
-    connection = connections[alias]
-    plan = _plan(model, alias, connection.vendor)
-    with connection.cursor() as cursor:
+    db = connections[alias]
+    plan = _plan(model, alias, db.vendor)
+    with db.cursor() as cursor:
         for obj in objs:
             if plan.returns_pk and obj.pk is not None:  # a chosen id: Django's own path
                 obj.save(force_insert=True, using=alias)
                 continue
             params = [
-                field.get_db_prep_save(field.pre_save(obj, True), connection)
-                for field in plan.fields
+                field.get_db_prep_save(field.pre_save(obj, True), db) for field in plan.fields
             ]
             cursor.execute(plan.sql, params)
             if plan.returns_pk:
@@ -67,8 +66,10 @@ def insert_all(objs: Sequence[M]) -> None:
 
 
 def selected_columns(model: type[Model], alias: str) -> str:
-    """Every concrete column of ``model`` under a table alias, quoted, for a SELECT
-    whose rows ``Model.objects.raw()`` turns back into instances."""
+    """Every concrete column of ``model`` under a table alias, quoted.
+
+    For a SELECT whose rows ``Model.objects.raw()`` turns back into instances.
+    """
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
@@ -76,8 +77,7 @@ def selected_columns(model: type[Model], alias: str) -> str:
 @functools.cache
 def _plan(model: type[Model], alias: str, vendor: str) -> _Plan:
     """The INSERT of ``model`` on one database (the vendor only keys the cache)."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
+    quote = connections[alias].ops.quote_name
     meta = model._meta
     auto_pk = meta.auto_field is not None and meta.pk is meta.auto_field
     fields = tuple(field for field in meta.concrete_fields if not (auto_pk and field.primary_key))
