@@ -30,6 +30,15 @@ def person(user: User | None, *, with_email: bool = False) -> dict[str, Any] | N
     return out
 
 
+TICKET_OUT_FIELDS = (
+    *("number", "type", "subject", "description", "status", "priority", "priority_overridden"),
+    *("impact", "urgency", "channel", "created_at", "updated_at", "first_responded_at"),
+    *("resolved_at", "closed_at", "merged_into_id", "service__name", "team__name"),
+    *("assignee__name", "requester__name", "requester__email"),
+)
+"""What :func:`ticket_out` reads, for ``QuerySet.only()`` on lists (of the people, names)."""
+
+
 def ticket_out(ticket: Ticket, sla: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": ticket.pk,

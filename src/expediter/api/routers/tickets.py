@@ -10,7 +10,13 @@ from ninja import Router, Status
 
 from expediter.api.auth import request_user
 from expediter.api.pagination import paginate
-from expediter.api.presenters import article_out, event_out, ticket_out, worklog_out
+from expediter.api.presenters import (
+    TICKET_OUT_FIELDS,
+    article_out,
+    event_out,
+    ticket_out,
+    worklog_out,
+)
 from expediter.api.schemas.tickets import ArticleIn, TicketCreateIn, TicketPatchIn, WorklogIn
 from expediter.api.sla import ticket_sla
 from expediter.core.errors import InvalidInput, NotPermitted
@@ -62,7 +68,7 @@ def list_tickets(
 ) -> dict[str, Any]:
     user = request_user(request)
     filters = selectors.TicketFilters(status=status, assignee_id=assignee, team=team, query=q or "")
-    queryset = selectors.ticket_list_visible_to(user=user, filters=filters)
+    queryset = selectors.ticket_list_visible_to(user=user, filters=filters).only(*TICKET_OUT_FIELDS)
     page = paginate(queryset, cursor=cursor, limit=limit, present=ticket_out, newest_first=True)
     from expediter.api.sla import attach_sla
 
