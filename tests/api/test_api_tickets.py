@@ -238,3 +238,18 @@ def test_events_and_worklogs(api) -> None:
     ]
     assert client.get("/worklogs", **{"from": "2999-01-01"}).json()["items"] == []
     assert client.get("/worklogs", to="not-a-date").status_code == 422
+
+
+def test_a_listed_ticket_shows_the_same_as_the_ticket_itself_in_the_same_queries(
+    api, django_assert_max_num_queries
+) -> None:
+    service_save(name="Network", team="Service Desk")
+    lead, agent = make_lead(), make_agent()
+    tickets = [make_ticket(service="Network", subject=f"Link {i}") for i in range(6)]
+    client = api(lead)
+    client.patch(f"/tickets/{tickets[0].pk}", {"assignee_id": agent.pk})
+    one = client.get(f"/tickets/{tickets[0].pk}").json()
+    with django_assert_max_num_queries(5):  # token, teams, page, clocks: not one per row
+        listed = client.get("/tickets").json()["items"]
+    assert next(item for item in listed if item["id"] == one["id"]) == one
+    assert len(listed) == 6
