@@ -89,3 +89,9 @@ def test_models_with_save_receivers_are_saved_the_ordinary_way() -> None:
         post_save.disconnect(dispatch_uid="rows-test", sender=User)
     assert heard == ["new@example.test True"]
     assert User.objects.filter(email="new@example.test").exists()
+
+
+def test_an_event_that_already_has_an_id_is_still_refused() -> None:
+    event = TicketEvent.objects.get(ticket=make_ticket(), verb="created")
+    with pytest.raises(RuntimeError, match="append-only"):
+        insert(event)

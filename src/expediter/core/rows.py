@@ -8,7 +8,10 @@ per model and database, and only prepares the values; the values go through
 each field's own ``pre_save`` and ``get_db_prep_save``, as ``save()`` does.
 
 A model that anything listens to (``pre_save``/``post_save``) is saved the
-ordinary way, so no receiver is ever skipped.
+ordinary way, so no receiver is ever skipped. A model's own ``save()`` is
+not called for a new row: use this only for models whose ``save()`` adds
+nothing to an insert (``TicketEvent.save()`` only refuses updates, and a row
+that already has an id goes through ``save()`` here too).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def insert_all(objs: Sequence[M]) -> None:
             obj.save(force_insert=True, using=alias)
         return
     db = connections[alias]
-    plan = _plan(model, alias, db.vendor)
+    plan = _plan(model, alias)
     with db.cursor() as cursor:
         for obj in objs:
             if plan.returns_pk and obj.pk is not None:  # a chosen id: Django's own path
@@ -75,8 +78,8 @@ def selected_columns(model: type[Model], alias: str) -> str:
 
 
 @functools.cache
-def _plan(model: type[Model], alias: str, vendor: str) -> _Plan:
-    """The INSERT of ``model`` on one database (the vendor only keys the cache)."""
+def _plan(model: type[Model], alias: str) -> _Plan:
+    """The INSERT of ``model`` on one database."""
     quote = connections[alias].ops.quote_name
     meta = model._meta
     auto_pk = meta.auto_field is not None and meta.pk is meta.auto_field

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from expediter.core import clock
@@ -261,10 +260,8 @@ def _token_lookup_sql() -> str:
     )
 
 
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
     """A raw column's timestamp (naive UTC on SQLite) as an aware datetime."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)

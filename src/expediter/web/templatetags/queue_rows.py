@@ -39,6 +39,12 @@ ROW = (
 )
 _SENTINEL_ID = 987654321
 
+ROW_FIELDS = (
+    *("number", "subject", "priority", "status", "created_at"),
+    *("service__name", "team__name", "requester__name", "assignee__name"),
+)
+"""What :func:`_row` reads, for ``QuerySet.only()`` on the queue's page (of the people, names)."""
+
 
 @dataclass(frozen=True)
 class _Page:

@@ -21,6 +21,7 @@ from expediter.staff.selectors import team_ids_of
 from expediter.tickets.selectors import TicketFilters, ticket_list_visible_to
 from expediter.web.forms.queues import QueueFilterForm
 from expediter.web.paging import page_by_keys
+from expediter.web.templatetags.queue_rows import ROW_FIELDS
 from expediter.web.views._support import agent_required, current_user, is_htmx
 
 PAGE_SIZE = 50
@@ -39,14 +40,6 @@ QUEUE_FILTERS: dict[str, Callable[[User], TicketFilters]] = {
     "unassigned": lambda user: TicketFilters(unassigned=True),
     "open": lambda user: TicketFilters(),
 }
-
-
-ROW_FIELDS = (
-    *("number", "subject", "priority", "status", "created_at"),
-    *("service__name", "team__name", "requester__name", "assignee__name"),
-)
-"""What a queue row shows (``templatetags/queue_rows``): a page of 50 tickets and their
-people skips converting every other column."""
 
 
 @agent_required
