@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -10,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 from tests.sla.conftest import after
 
+from expediter.core import hooks
 from expediter.core.errors import Conflict
 from expediter.sla import timeline
 from expediter.sla.demo import build_demo_sla
@@ -79,6 +82,27 @@ def test_a_new_ticket_is_written_once_with_its_due_time(per_priority) -> None:
     assert len(ticket_writes) == 1 and ticket_writes[0].startswith("INSERT")
     stored = ticket_models.Ticket.objects.values_list("sla_due_at", flat=True).get(pk=ticket.pk)
     assert stored == ticket.sla_due_at == after(240)
+
+
+def test_a_new_tickets_clocks_are_worked_out_before_its_write_transaction(
+    per_priority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite every writer waits while a transaction is open: it holds no computing."""
+    depth: dict[str, int] = {}
+
+    def depth_at(topic: str) -> Callable[..., None]:
+        def listener(**_: Any) -> None:
+            depth[topic] = len(connection.atomic_blocks)
+
+        return listener
+
+    for topic in ("ticket.opening", "ticket.event"):
+        listeners = [*hooks._in_transaction[topic], depth_at(topic)]
+        monkeypatch.setitem(hooks._in_transaction, topic, listeners)
+    outside = len(connection.atomic_blocks)
+    ticket = make_ticket()
+    assert depth == {"ticket.opening": outside, "ticket.event": outside + 1}
+    assert ticket.sla_due_at == after(240)
 
 
 def test_the_clocks_worked_out_at_opening_are_the_replay_of_the_history(per_priority) -> None:

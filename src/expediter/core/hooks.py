@@ -4,8 +4,10 @@ Domains further down the dependency chain (``tickets``) announce what
 happened; domains above them (``sla``, ``routing``, ``mail``) register
 listeners in their ``AppConfig.ready``. Two kinds exist:
 
-* ``in_transaction`` listeners run inside the service's transaction, for
-  state that must be in the write's own answer (SLA clocks);
+* ``in_transaction`` listeners run where the service announces, for state
+  that must be in the write's own answer (SLA clocks): inside its
+  transaction, except ``ticket.opening``, announced just before a new
+  ticket's transaction opens, whose listeners compute and write nothing;
 * ``after_commit`` listeners run once the transaction commits, and should
   only enqueue idempotent tasks that take ids (mail, notifications,
   automatic assignment).

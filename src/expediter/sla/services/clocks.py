@@ -74,7 +74,8 @@ def on_ticket_opening(
     """Listener of ``ticket.opening``: a new ticket's clocks, before its row is written.
 
     The creation's history is the one event about to be recorded, and nothing
-    is stored yet, so the replay needs no read. The due time goes into the
+    is stored yet, so the replay needs no read. It runs before the creation's
+    transaction opens (the ticket has no number yet) and writes nothing. The due time goes into the
     ticket's own INSERT (no UPDATE after it); the clocks wait on the ticket
     for its ``created`` event, which writes them once the ticket has an id.
     """
@@ -85,7 +86,7 @@ def on_ticket_opening(
     ticket.sla_due_at = None
     if policy is not None:
         history = [HistoryEvent(at=at, verb="created", changes=changes)]
-        label = f"#{ticket.number}"
+        label = f"opened at {at.isoformat()}"
         replay = _replay(facts, ticket.team_id, policy, catalogue, history, label=label)
         if replay is not None:
             calendar, state = replay

@@ -157,19 +157,23 @@ def ticket_create(
         team=chosen_team,
         service=chosen_service,
     )
+    # The request is accepted now: its SLA runs from here, not from whenever
+    # the write lock comes free.
+    now = clock.now()
+    ticket.created_at = ticket.updated_at = now
+    changes: dict[str, list[Any]] = {
+        "status": [None, ticket.status],
+        "priority": [None, ticket.priority],
+        "team": [None, chosen_team.name if chosen_team else None],
+        "service": [None, chosen_service.name if chosen_service else None],
+        "channel": [None, channel],
+    }
+    # Listeners fill in what the row carries from the start (the SLA due time).
+    # They only compute, so they run before the transaction, not while every
+    # other writer waits.
+    hooks.announce("ticket.opening", ticket=ticket, at=now, changes=changes)
     with transaction.atomic():
-        now = clock.now()
         ticket.number = _allocate_number()
-        ticket.created_at = ticket.updated_at = now
-        changes: dict[str, list[Any]] = {
-            "status": [None, ticket.status],
-            "priority": [None, ticket.priority],
-            "team": [None, chosen_team.name if chosen_team else None],
-            "service": [None, chosen_service.name if chosen_service else None],
-            "channel": [None, channel],
-        }
-        # Listeners fill in what the row carries from the start (the SLA due time).
-        hooks.announce("ticket.opening", ticket=ticket, at=now, changes=changes)
         insert(ticket)
         article = Article(
             ticket=ticket,
