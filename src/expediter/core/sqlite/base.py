@@ -12,22 +12,36 @@ lets it go at commit or rollback. The kernel hands the lock to the next
 waiter the moment it is released. Writes outside ``atomic`` (autocommit
 statements) still rely on SQLite's own lock and busy timeout, so correctness
 never depends on this file: it only orders the queue.
+
+In the web server's processes connections leave checkpoints of the log to a
+thread (see ``checkpoints``), so that no request's commit pays for one.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
 from django.db.backends.sqlite3 import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    checkpoint_on_commit: ClassVar[bool] = True
+    """False in a process whose log is checkpointed by a thread (``checkpoints.start``)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock_fd: int | None = None
         self._writer_lock_held = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        conn = super().get_new_connection(conn_params)
+        if not DatabaseWrapper.checkpoint_on_commit:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
     def _start_transaction_under_autocommit(self) -> None:
         self._take_writer_lock()
@@ -57,6 +71,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._writer_lock_fd is not None:
                 os.close(self._writer_lock_fd)
                 self._writer_lock_fd = None
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Queue with the writers outside a transaction: no commit lands while it is held."""
+        self._take_writer_lock()
+        try:
+            yield
+        finally:
+            self._release_writer_lock()
 
     def _take_writer_lock(self) -> None:
         if self._writer_lock_held or self.is_in_memory_db():

@@ -46,6 +46,13 @@ class Command(ExpediterCommand):
                     worker.kill()
 
 
+def _worker_ready(worker: Any) -> None:
+    """Each web process checkpoints SQLite's log from a thread, not in its requests."""
+    from expediter.core.sqlite import checkpoints
+
+    checkpoints.start()
+
+
 def _gunicorn(options: dict[str, Any]) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -64,6 +71,7 @@ def _gunicorn(options: dict[str, Any]) -> None:
                 "timeout": 60,
                 "graceful_timeout": 10,
                 "keepalive": 5,
+                "post_worker_init": _worker_ready,
             }
             for key, value in config.items():
                 self.cfg.set(key, value)
