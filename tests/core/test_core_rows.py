@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from tests.factories import make_agent, make_requester, make_ticket
 
-from expediter.core.rows import insert, insert_all
+from expediter.core.rows import insert, insert_all, insert_prepared, prepare
 from expediter.staff.models import ApiToken, User
 from expediter.tickets.models import TicketEvent, TicketSearchText
 
@@ -95,3 +96,40 @@ def test_an_event_that_already_has_an_id_is_still_refused() -> None:
     event = TicketEvent.objects.get(ticket=make_ticket(), verb="created")
     with pytest.raises(RuntimeError, match="append-only"):
         insert(event)
+
+
+def test_prepared_rows_take_the_later_fields_when_written() -> None:
+    """Values are worked out at ``prepare``; the ``later`` ones are read at the write."""
+    first, second = make_ticket(), make_ticket()
+    events = [TicketEvent(ticket=first, verb=f"v{i}", at=AT) for i in range(2)]
+    prepared = prepare(events, later=("ticket_id",))
+    for event in events:
+        event.ticket = second
+        event.verb = "changed after prepare"
+    insert_prepared(prepared)
+    stored = TicketEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("pk")
+    assert list(stored.values_list("ticket_id", "verb")) == [(second.pk, "v0"), (second.pk, "v1")]
+
+
+def test_a_prepared_row_without_its_later_key_is_refused() -> None:
+    event = TicketEvent(verb="orphan", at=AT)
+    prepared = prepare([event], later=("ticket_id",))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_prepared(prepared)
+
+
+def test_prepared_rows_of_a_model_with_receivers_are_saved_the_ordinary_way() -> None:
+    heard: list[str] = []
+
+    def receiver(sender: type[User], instance: User, created: bool, **_: object) -> None:
+        heard.append(instance.email)
+
+    post_save.connect(receiver, sender=User, dispatch_uid="rows-test-prepared")
+    try:
+        role = make_requester().role
+        heard.clear()
+        users = [User(email=f"p{i}@example.test", name="P", role=role) for i in range(2)]
+        insert_prepared(prepare(users))
+    finally:
+        post_save.disconnect(dispatch_uid="rows-test-prepared", sender=User)
+    assert heard == ["p0@example.test", "p1@example.test"]

@@ -7,6 +7,11 @@ SQLite then takes to run the statement. :func:`insert` keeps the statement
 per model and database, and only prepares the values; the values go through
 each field's own ``pre_save`` and ``get_db_prep_save``, as ``save()`` does.
 
+:func:`prepare` works the values out ahead, all but the ones named
+``later`` (the id of a ticket that is not written yet), and
+:func:`insert_prepared` writes them: on SQLite that keeps the preparing out
+of the write transaction, which every other writer waits for.
+
 A model that anything listens to (``pre_save``/``post_save``) is saved the
 ordinary way, so no receiver is ever skipped. A model's own ``save()`` is
 not called for a new row: use this only for models whose ``save()`` adds
@@ -19,7 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, router
 from django.db.models import Field, Model
@@ -35,6 +40,17 @@ class _Plan:
     returns_pk: bool
 
 
+@dataclass
+class Prepared(Generic[M]):
+    """New rows of one model with their values worked out, but for the ``later`` fields."""
+
+    objs: Sequence[M]
+    alias: str
+    plan: _Plan | None  # None: saved the ordinary way (a model something listens to)
+    params: list[list[Any] | None]  # None for a row with a chosen id: saved the ordinary way
+    later: tuple[tuple[int, Field], ...]  # type: ignore[type-arg]
+
+
 def insert(obj: M) -> M:
     """Write a new row for ``obj`` and give it its primary key."""
     insert_all([obj])
@@ -43,24 +59,54 @@ def insert(obj: M) -> M:
 
 def insert_all(objs: Sequence[M]) -> None:
     """Write new rows for ``objs`` (all of one model), one statement each."""
+    insert_prepared(prepare(objs))
+
+
+def prepare(objs: Sequence[M], *, later: Sequence[str] = ()) -> Prepared[M]:
+    """Work out the values of new rows now, except the fields (attnames) in ``later``.
+
+    Those are read from each object when the rows are written.
+    """
     if not objs:
-        return
+        return Prepared(objs, "", None, [], ())
     model = type(objs[0])
     alias = router.db_for_write(model)
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
-        for obj in objs:
+        return Prepared(objs, alias, None, [], ())
+    db = connections[alias]
+    plan = _plan(model, alias)
+    late = tuple((i, field) for i, field in enumerate(plan.fields) if field.attname in later)
+    params: list[list[Any] | None] = []
+    for obj in objs:
+        if plan.returns_pk and obj.pk is not None:  # a chosen id: Django's own path
+            params.append(None)
+            continue
+        params.append(
+            [
+                None
+                if field.attname in later
+                else field.get_db_prep_save(field.pre_save(obj, True), db)
+                for field in plan.fields
+            ]
+        )
+    return Prepared(objs, alias, plan, params, late)
+
+
+def insert_prepared(prepared: Prepared[M]) -> None:
+    """Write rows :func:`prepare` worked out, and give them their primary keys."""
+    plan, alias = prepared.plan, prepared.alias
+    if plan is None:
+        for obj in prepared.objs:
             obj.save(force_insert=True, using=alias)
         return
     db = connections[alias]
-    plan = _plan(model, alias)
     with db.cursor() as cursor:
-        for obj in objs:
-            if plan.returns_pk and obj.pk is not None:  # a chosen id: Django's own path
+        for obj, params in zip(prepared.objs, prepared.params, strict=True):
+            if params is None:
                 obj.save(force_insert=True, using=alias)
                 continue
-            params = [
-                field.get_db_prep_save(field.pre_save(obj, True), db) for field in plan.fields
-            ]
+            for position, field in prepared.later:
+                params[position] = field.get_db_prep_save(field.pre_save(obj, True), db)
             cursor.execute(plan.sql, params)
             if plan.returns_pk:
                 obj.pk = cursor.fetchone()[0]

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from expediter.core import clock
 from expediter.core.memo import SharedMemo
-from expediter.core.rows import insert_all
+from expediter.core.rows import Prepared, insert_prepared, prepare
 from expediter.sla.calc import BusinessCalendar, calendar_from_spec
 from expediter.sla.matching import PolicyCriteria, TicketFacts, best_policy
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock, SlaPolicy
@@ -95,7 +95,8 @@ def on_ticket_opening(
             for replayed in state.clocks:
                 values = _stored_values(replayed, policy, calendar, None, now)
                 clocks.append(SlaClock(kind=replayed.kind, updated_at=now, **values))
-    ticket._sla_opening_clocks = clocks  # type: ignore[attr-defined]
+    # Their values are worked out here too, before the transaction.
+    ticket._sla_opening_clocks = prepare(clocks, later=("ticket_id",))  # type: ignore[attr-defined]
 
 
 def on_ticket_event(*, ticket: Ticket, event: TicketEvent, **_: Any) -> None:
@@ -111,14 +112,14 @@ def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
 
     A ticket created without that announcement gets the ordinary replay.
     """
-    opening: list[SlaClock] | None = ticket.__dict__.pop("_sla_opening_clocks", None)
+    opening: Prepared[SlaClock] | None = ticket.__dict__.pop("_sla_opening_clocks", None)
     if opening is None:
         sla_recompute(ticket=ticket)
         return
-    for row in opening:
+    for row in opening.objs:
         row.ticket_id = ticket.pk
-    insert_all(opening)
-    _hand_over(ticket, opening)
+    insert_prepared(opening)
+    _hand_over(ticket, list(opening.objs))
 
 
 def _hand_over(ticket: Ticket, clocks: list[SlaClock]) -> None:

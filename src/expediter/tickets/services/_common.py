@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from expediter.core import clock, hooks
 from expediter.core.errors import NotFound, NotPermitted
-from expediter.core.rows import insert
+from expediter.core.rows import Prepared, insert_prepared, prepare
 from expediter.staff import policies
 from expediter.staff.models import User
 from expediter.tickets.models import Ticket, TicketEvent
@@ -50,6 +50,22 @@ def event_record(
     at: Any = None,
 ) -> TicketEvent:
     """Append one history row and tell listeners (SLA clocks, routing, mail)."""
+    prepared = event_prepare(
+        ticket=ticket, actor=actor, verb=verb, changes=changes, reason=reason, at=at
+    )
+    return event_write(ticket, prepared)
+
+
+def event_prepare(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    verb: str,
+    changes: dict[str, list[Any]] | None = None,
+    reason: str | None = None,
+    at: Any = None,
+) -> Prepared[TicketEvent]:
+    """A history row worked out now, for a ticket that may not be written yet."""
     event = TicketEvent(
         ticket=ticket,
         actor=actor,
@@ -58,7 +74,14 @@ def event_record(
         reason=reason,
         at=at or clock.now(),
     )
-    insert(event)
+    return prepare([event], later=("ticket_id",))
+
+
+def event_write(ticket: Ticket, prepared: Prepared[TicketEvent]) -> TicketEvent:
+    """Append a prepared history row to ``ticket`` (written by now) and tell listeners."""
+    (event,) = prepared.objs
+    event.ticket = ticket
+    insert_prepared(prepared)
     hooks.announce("ticket.event", ticket=ticket, event=event)
     return event
 

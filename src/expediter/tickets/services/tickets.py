@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from expediter.core import clock, hooks
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
 from expediter.core.memo import SharedMemo
-from expediter.core.rows import insert
+from expediter.core.rows import insert_prepared, prepare
 from expediter.staff import policies
 from expediter.staff.models import STAFF_ROLES, Role, Team, User
 from expediter.tickets.models import (
@@ -32,7 +32,9 @@ from expediter.tickets.models import (
 from expediter.tickets.priority import priority_for
 from expediter.tickets.search import search_index_new
 from expediter.tickets.services._common import (
+    event_prepare,
     event_record,
+    event_write,
     require_staff,
     ticket_for_update,
     user_ref,
@@ -172,23 +174,29 @@ def ticket_create(
     # They only compute, so they run before the transaction, not while every
     # other writer waits.
     hooks.announce("ticket.opening", ticket=ticket, at=now, changes=changes)
+    article = Article(
+        ticket=ticket,
+        author=requester,
+        from_name=from_name or requester.name,
+        from_email=from_email or requester.email,
+        channel=channel,
+        body=description or "",
+        html=html,
+        created_at=now,
+    )
+    # Every value is worked out before the transaction but the number and the
+    # ticket's id, which only exist inside it.
+    ticket_row = prepare([ticket], later=("number",))
+    article_row = prepare([article], later=("ticket_id",))
+    created = event_prepare(ticket=ticket, actor=actor, verb="created", at=now, changes=changes)
     with transaction.atomic():
         ticket.number = _allocate_number()
-        insert(ticket)
-        article = Article(
-            ticket=ticket,
-            author=requester,
-            from_name=from_name or requester.name,
-            from_email=from_email or requester.email,
-            channel=channel,
-            body=description or "",
-            html=html,
-            created_at=now,
-        )
-        insert(article)
+        insert_prepared(ticket_row)
+        article.ticket = ticket
+        insert_prepared(article_row)
         attachments_store(article=article, attachments=attachments)
         search_index_new(ticket)
-        event_record(ticket=ticket, actor=actor, verb="created", at=now, changes=changes)
+        event_write(ticket, created)
     return ticket
 
 
