@@ -412,6 +412,32 @@ def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monk
     assert not InboundMessage.objects.filter(status=InboundStatus.PENDING).exists()
 
 
+def test_a_reply_parsed_in_the_second_process_is_split_for_display_there(monkeypatch) -> None:
+    monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 1)
+    split_here: list[str] = []
+    split = intake_module.split_reply
+    monkeypatch.setattr(
+        intake_module,
+        "split_reply",
+        lambda text, **kw: split_here.append(text) or split(text, **kw),
+    )
+    quoting = EmailMessage()
+    quoting["From"] = "User 2 <user2@corp.example>"
+    quoting["To"] = "helpdesk@example.com"
+    quoting["Subject"] = "Still broken"
+    quoting["Message-ID"] = "<q2@corp.example>"
+    quoting.set_content(
+        "It is still broken.\n\nOn Mon, 1 Jun 2026, Desk <helpdesk@example.com> wrote:\n> Retry\n"
+    )
+    results = run_import(message(1), quoting.as_bytes())
+    assert [r.status for r in results] == ["created", "created"]
+    inbound = InboundMessage.objects.get(pk=results[1].inbound)
+    assert inbound.reply_text == "It is still broken."
+    assert "wrote:" in inbound.quoted_text
+    assert len(split_here) == 1  # the first message's, parsed in this process
+
+
 def test_a_parsing_process_that_dies_costs_only_time(monkeypatch, caplog) -> None:
     _parsed_by_pid(monkeypatch, die_in_child=True)
     results = run_import(*(message(n) for n in range(1, 7)))

@@ -81,6 +81,9 @@ class ParsedMessage:
     size: int
     classification: Classification
     quarantine_reason: str | None = None
+    reply_split: tuple[str, str] | None = None
+    """What the sender wrote and the quotation under it, when worked out ahead
+    (a bulk import's parsing process does, for a person's message); else None."""
 
     def header(self, name: str) -> str | None:
         """The first value of a header field (case-insensitive), or None."""

@@ -30,7 +30,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from expediter.core import clock
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
+from expediter.mail.quoting import split_reply
 from expediter.mail.rawstore import write_raw_batch
 from expediter.mail.services.ingest import (
     CLAIM,
@@ -204,8 +205,19 @@ def _parse(delivery: _Delivery) -> None:
 
 
 def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage]:
-    """What a parsing process runs: the parser alone, no database, no settings."""
-    return [parse_message(raw, **options) for raw in raws]
+    """What a parsing process runs: the parser alone, no database, no settings.
+
+    A person's message is likely to become an article, whose display folds
+    the quotation: that split is worked out here too, on the other core.
+    """
+    return [_with_reply_split(parse_message(raw, **options)) for raw in raws]
+
+
+def _with_reply_split(parsed: ParsedMessage) -> ParsedMessage:
+    if parsed.quarantine_reason or parsed.classification.is_automatic or not parsed.text:
+        return parsed
+    sender_name = parsed.sender.name if parsed.sender else None
+    return replace(parsed, reply_split=split_reply(parsed.text, sender_name=sender_name))
 
 
 class _Parsing:

@@ -140,7 +140,9 @@ def _split_for_display(inbound: InboundMessage, parsed: ParsedMessage) -> None:
     if not parsed.text:
         return
     sender = parsed.sender
-    reply, quoted = split_reply(parsed.text, sender_name=sender.name if sender else None)
+    reply, quoted = parsed.reply_split or split_reply(
+        parsed.text, sender_name=sender.name if sender else None
+    )
     inbound.reply_text, inbound.quoted_text = (reply, quoted) if quoted else ("", "")
 
 
