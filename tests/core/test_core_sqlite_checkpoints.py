@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.core.test_core_sqlite_writers import _atomic, _wrapper
+from tests.core.sqlite_files import atomic, file_database, file_wrapper
 
 from expediter.core.sqlite import checkpoints
 from expediter.core.sqlite.base import DatabaseWrapper
@@ -18,13 +18,12 @@ from expediter.core.sqlite.base import DatabaseWrapper
 
 @pytest.fixture
 def database(tmp_path: Path, django_db_blocker: Any) -> Iterator[DatabaseWrapper]:
-    with django_db_blocker.unblock():
-        wrapper = _wrapper(tmp_path / "desk.sqlite3", "checkpoints_test")
-        with wrapper.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("CREATE TABLE note (body TEXT)")
+    statements = ("PRAGMA journal_mode=WAL", "CREATE TABLE note (body TEXT)")
+    with (
+        django_db_blocker.unblock(),
+        file_database(tmp_path / "desk.sqlite3", "checkpoints_test", *statements) as wrapper,
+    ):
         yield wrapper
-        wrapper.close()
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def checkpointed_by_thread(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _write(wrapper: DatabaseWrapper, transactions: int) -> None:
     for i in range(transactions):
-        with _atomic(wrapper), wrapper.cursor() as cursor:
+        with atomic(wrapper), wrapper.cursor() as cursor:
             cursor.execute("INSERT INTO note VALUES (%s)", [f"note {i} " + "x" * 3000])
 
 
@@ -54,7 +53,7 @@ def test_connections_checkpoint_at_commit_unless_a_thread_does(
     assert _autocheckpoint(database) == 1000
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseWrapper, "checkpoint_on_commit", False)
-        other = _wrapper(tmp_path / "desk.sqlite3", "checkpoints_other")
+        other = file_wrapper(tmp_path / "desk.sqlite3", "checkpoints_other")
         try:
             assert _autocheckpoint(other) == 0
         finally:
@@ -97,7 +96,7 @@ def test_emptying_the_log_queues_behind_a_writer(database: DatabaseWrapper, tmp_
     finished = threading.Event()
 
     def run() -> None:
-        other = _wrapper(tmp_path / "desk.sqlite3", "checkpoints_thread")
+        other = file_wrapper(tmp_path / "desk.sqlite3", "checkpoints_thread")
         try:
             checkpoints.checkpoint(other, truncate_above=10)
             finished.set()

@@ -50,22 +50,6 @@ def event_record(
     at: Any = None,
 ) -> TicketEvent:
     """Append one history row and tell listeners (SLA clocks, routing, mail)."""
-    prepared = event_prepare(
-        ticket=ticket, actor=actor, verb=verb, changes=changes, reason=reason, at=at
-    )
-    return event_write(ticket, prepared)
-
-
-def event_prepare(
-    *,
-    ticket: Ticket,
-    actor: User | None,
-    verb: str,
-    changes: dict[str, list[Any]] | None = None,
-    reason: str | None = None,
-    at: Any = None,
-) -> Prepared[TicketEvent]:
-    """A history row worked out now, for a ticket that may not be written yet."""
     event = TicketEvent(
         ticket=ticket,
         actor=actor,
@@ -74,11 +58,15 @@ def event_prepare(
         reason=reason,
         at=at or clock.now(),
     )
-    return prepare([event], later=("ticket_id",))
+    return event_write(ticket, prepare([event], later=("ticket_id",)))
 
 
 def event_write(ticket: Ticket, prepared: Prepared[TicketEvent]) -> TicketEvent:
-    """Append a prepared history row to ``ticket`` (written by now) and tell listeners."""
+    """Append a history row to ``ticket`` and tell listeners.
+
+    The row's values may be prepared before ``ticket`` is written (its id is
+    read at the write): ``ticket_create`` does so outside its transaction.
+    """
     (event,) = prepared.objs
     event.ticket = ticket
     insert_prepared(prepared)

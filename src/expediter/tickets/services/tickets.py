@@ -26,13 +26,13 @@ from expediter.tickets.models import (
     Status,
     Tag,
     Ticket,
+    TicketEvent,
     TicketNumber,
     TicketType,
 )
 from expediter.tickets.priority import priority_for
 from expediter.tickets.search import search_index_new
 from expediter.tickets.services._common import (
-    event_prepare,
     event_record,
     event_write,
     require_staff,
@@ -188,11 +188,14 @@ def ticket_create(
     # ticket's id, which only exist inside it.
     ticket_row = prepare([ticket], later=("number",))
     article_row = prepare([article], later=("ticket_id",))
-    created = event_prepare(ticket=ticket, actor=actor, verb="created", at=now, changes=changes)
+    created = prepare(
+        [TicketEvent(ticket=ticket, actor=actor, verb="created", changes=changes, at=now)],
+        later=("ticket_id",),
+    )
     with transaction.atomic():
         ticket.number = _allocate_number()
         insert_prepared(ticket_row)
-        article.ticket = ticket
+        article.ticket = ticket  # now that the ticket has its id
         insert_prepared(article_row)
         attachments_store(article=article, attachments=attachments)
         search_index_new(ticket)

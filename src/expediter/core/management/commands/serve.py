@@ -24,7 +24,7 @@ class Command(ExpediterCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("EXPEDITER_WEB_WORKERS", max(2, os.cpu_count() or 1))),
+            default=int(os.environ.get("EXPEDITER_WEB_WORKERS") or max(2, os.cpu_count() or 1)),
             help="web processes (default: one per core, at least 2)",
         )
         parser.add_argument(
