@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from tests.core.sqlite_files import atomic, file_database, file_wrapper
 
 from expediter.core.sqlite import checkpoints
 from expediter.core.sqlite.base import DatabaseWrapper
+from expediter.core.tasks import database_optimize
 
 
 @pytest.fixture
@@ -124,3 +126,29 @@ def _hold_writer_lock(path: Path) -> int:
     fd = os.open(f"{path / 'desk.sqlite3'}.writers", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
+
+
+def test_the_planner_statistics_queue_with_the_writers(
+    database: DatabaseWrapper, tmp_path: Path
+) -> None:
+    """Read then written in one statement: outside a write transaction a checkpoint
+    emptying the log in between would make SQLite refuse the write."""
+    held = _hold_writer_lock(tmp_path)
+    outcome: list[str] = []
+
+    def run() -> None:
+        connections["optimize_test"] = file_wrapper(tmp_path / "desk.sqlite3", "optimize_test")
+        try:
+            outcome.append(database_optimize(using="optimize_test"))
+        finally:
+            connections["optimize_test"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        thread.join(0.3)
+        assert outcome == []  # waiting for the writer ahead of it
+    finally:
+        os.close(held)
+    thread.join(5)
+    assert outcome == ["optimized"]
