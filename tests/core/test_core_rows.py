@@ -11,7 +11,7 @@ from tests.factories import make_agent, make_requester, make_ticket
 
 from expediter.core.rows import insert, insert_all, insert_prepared, prepare
 from expediter.staff.models import ApiToken, User
-from expediter.tickets.models import TicketEvent, TicketSearchText
+from expediter.tickets.models import Ticket, TicketEvent, TicketSearchText
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -109,6 +109,23 @@ def test_prepared_rows_take_the_later_fields_when_written() -> None:
     insert_prepared(prepared)
     stored = TicketEvent.objects.filter(pk__in=[event.pk for event in events]).order_by("pk")
     assert list(stored.values_list("ticket_id", "verb")) == [(second.pk, "v0"), (second.pk, "v1")]
+
+
+def test_a_prepared_row_takes_the_id_of_a_related_row_written_after_it() -> None:
+    ticket = make_ticket()
+    written_id, ticket.pk = ticket.pk, None  # as a ticket about to be written
+    event = TicketEvent(ticket=ticket, verb="v", at=AT)
+    prepared = prepare([event], later=("ticket_id",))
+    ticket.pk = written_id  # what writing the ticket gives it
+    insert_prepared(prepared)
+    assert TicketEvent.objects.get(pk=event.pk).ticket_id == written_id
+
+
+def test_a_prepared_row_related_to_a_row_still_unsaved_is_refused() -> None:
+    event = TicketEvent(ticket=Ticket(subject="never written"), verb="v", at=AT)
+    prepared = prepare([event], later=("ticket_id",))
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_prepared(prepared)
 
 
 def test_a_prepared_row_without_its_later_key_is_refused() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connections
-from tests.core.sqlite_files import atomic, file_database, file_wrapper
+from tests.core.sqlite_files import atomic, file_wrapper
 
 from expediter.core.sqlite import checkpoints
 from expediter.core.sqlite.base import DatabaseWrapper
@@ -19,13 +19,10 @@ from expediter.core.tasks import database_optimize
 
 
 @pytest.fixture
-def database(tmp_path: Path, django_db_blocker: Any) -> Iterator[DatabaseWrapper]:
-    statements = ("PRAGMA journal_mode=WAL", "CREATE TABLE note (body TEXT)")
-    with (
-        django_db_blocker.unblock(),
-        file_database(tmp_path / "desk.sqlite3", "checkpoints_test", *statements) as wrapper,
-    ):
-        yield wrapper
+def database(open_file_database: Callable[..., DatabaseWrapper]) -> DatabaseWrapper:
+    return open_file_database(
+        "checkpoints_test", "PRAGMA journal_mode=WAL", "CREATE TABLE note (body TEXT)"
+    )
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from tests.core.sqlite_files import atomic, file_database, file_wrapper
+from tests.core.sqlite_files import atomic, file_wrapper
 
 from expediter.core.sqlite.base import DatabaseWrapper
 
@@ -27,14 +26,9 @@ def _lock_is_free(path: Path) -> bool:
 
 
 @pytest.fixture
-def database(tmp_path: Path, django_db_blocker: Any) -> Iterator[DatabaseWrapper]:
-    """A file database of its own (the suite's test database lives in memory)."""
+def database(open_file_database: Callable[..., DatabaseWrapper]) -> DatabaseWrapper:
     statements = ("CREATE TABLE counter (value INTEGER)", "INSERT INTO counter VALUES (0)")
-    with (
-        django_db_blocker.unblock(),
-        file_database(tmp_path / "desk.sqlite3", "writers_test", *statements) as wrapper,
-    ):
-        yield wrapper
+    return open_file_database("writers_test", *statements)
 
 
 def test_the_lock_is_held_for_the_transaction_and_released_by_commit_or_rollback(

@@ -65,7 +65,8 @@ def insert_all(objs: Sequence[M]) -> None:
 def prepare(objs: Sequence[M], *, later: Sequence[str] = ()) -> Prepared[M]:
     """Work out the values of new rows now, except the fields (attnames) in ``later``.
 
-    Those are read from each object when the rows are written.
+    Those are read from each object when the rows are written; a key to a
+    related object that was not saved yet takes its id then.
     """
     if not objs:
         return Prepared(objs, "", None, [], ())
@@ -105,6 +106,10 @@ def insert_prepared(prepared: Prepared[M]) -> None:
             if params is None:
                 obj.save(force_insert=True, using=alias)
                 continue
+            if prepared.later:
+                # A related row saved since (the new ticket) gives its id, as save() takes it.
+                related = [field for _, field in prepared.later]
+                obj._prepare_related_fields_for_save("save", fields=related)  # type: ignore[attr-defined]
             for position, field in prepared.later:
                 params[position] = field.get_db_prep_save(field.pre_save(obj, True), db)
             cursor.execute(plan.sql, params)

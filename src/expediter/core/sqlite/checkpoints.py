@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
 from django.db import connections
 
@@ -94,9 +95,7 @@ def _checkpoint_forever(alias: str, interval: float) -> None:
     while True:
         time.sleep(interval)
         try:
-            wrapper = connections[alias]
-            assert isinstance(wrapper, DatabaseWrapper)
-            checkpoint(wrapper)
+            checkpoint(cast(DatabaseWrapper, connections[alias]))  # checked by start()
         except Exception:
             # A failed checkpoint loses nothing (the log keeps every page); the
             # next one starts from a fresh connection.

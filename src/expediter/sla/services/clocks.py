@@ -75,9 +75,10 @@ def on_ticket_opening(
 
     The creation's history is the one event about to be recorded, and nothing
     is stored yet, so the replay needs no read. It runs before the creation's
-    transaction opens (the ticket has no number yet) and writes nothing. The due time goes into the
-    ticket's own INSERT (no UPDATE after it); the clocks wait on the ticket
-    for its ``created`` event, which writes them once the ticket has an id.
+    transaction opens (the ticket has no number yet) and writes nothing. The
+    due time goes into the ticket's own INSERT (no UPDATE after it); the
+    clocks, their values worked out here too, wait on the ticket for its
+    ``created`` event, which writes them once the ticket has an id.
     """
     facts = ticket_facts(ticket)
     catalogue = policy_catalogue()
@@ -94,8 +95,7 @@ def on_ticket_opening(
             ticket.sla_due_at = _earliest_running_due(state.clocks)
             for replayed in state.clocks:
                 values = _stored_values(replayed, policy, calendar, None, now)
-                clocks.append(SlaClock(kind=replayed.kind, updated_at=now, **values))
-    # Their values are worked out here too, before the transaction.
+                clocks.append(SlaClock(ticket=ticket, kind=replayed.kind, updated_at=now, **values))
     ticket._sla_opening_clocks = prepare(clocks, later=("ticket_id",))  # type: ignore[attr-defined]
 
 
@@ -116,8 +116,6 @@ def _start_clocks(ticket: Ticket, created: TicketEvent) -> None:
     if opening is None:
         sla_recompute(ticket=ticket)
         return
-    for row in opening.objs:
-        row.ticket_id = ticket.pk
     insert_prepared(opening)
     _hand_over(ticket, list(opening.objs))
 

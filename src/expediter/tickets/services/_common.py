@@ -65,10 +65,9 @@ def event_write(ticket: Ticket, prepared: Prepared[TicketEvent]) -> TicketEvent:
     """Append a history row to ``ticket`` and tell listeners.
 
     The row's values may be prepared before ``ticket`` is written (its id is
-    read at the write): ``ticket_create`` does so outside its transaction.
+    taken at the write): ``ticket_create`` prepares them outside its transaction.
     """
     (event,) = prepared.objs
-    event.ticket = ticket
     insert_prepared(prepared)
     hooks.announce("ticket.event", ticket=ticket, event=event)
     return event

@@ -195,7 +195,6 @@ def ticket_create(
     with transaction.atomic():
         ticket.number = _allocate_number()
         insert_prepared(ticket_row)
-        article.ticket = ticket  # now that the ticket has its id
         insert_prepared(article_row)
         attachments_store(article=article, attachments=attachments)
         search_index_new(ticket)
