@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from expediter.mail.addresses import bare
 from expediter.mail.decide import Facts, decide
 from expediter.mail.mentions import Person, mentioned
 
@@ -100,3 +103,17 @@ def test_mentions_by_full_name_or_address() -> None:
 @given(st.text(max_size=300))
 def test_mentions_never_fail_and_only_name_known_people(text: str) -> None:
     assert set(mentioned(text, PEOPLE)) <= {1, 2, 3}
+
+
+ADDRESS_CHARACTERS = list('abZ.@<>"() ,;:\\[]-_+É\t')
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(ADDRESS_CHARACTERS), max_size=16))
+def test_an_address_is_made_bare_as_the_standard_parser_reads_it(text: str) -> None:
+    assert bare(text) == (parseaddr(text)[1] or text).strip().lower()
+
+
+def test_bare_takes_the_address_out_of_a_name_and_brackets() -> None:
+    assert bare('"Dupont, Anne" <Anne.Dupont@Example.ORG>') == "anne.dupont@example.org"
+    assert bare("Anne.Dupont@Example.ORG") == "anne.dupont@example.org"

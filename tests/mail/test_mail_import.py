@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from dataclasses import replace
 from email.message import EmailMessage
 
@@ -177,14 +178,7 @@ def test_a_message_failing_after_acting_leaves_nothing_behind(monkeypatch) -> No
 
 
 def test_a_parse_failure_is_recorded_and_retried(monkeypatch) -> None:
-    parse = imports_module.parse_stored
-
-    def parsing(raw: bytes, *, release: bool = False):
-        if b"Problem 1" in raw:
-            raise MemoryError("too big")
-        return parse(raw, release=release)
-
-    monkeypatch.setattr(imports_module, "parse_stored", parsing)
+    monkeypatch.setattr(imports_module, "parse_stored", _failing_on(b"Problem 1", "parse_stored"))
     results = run_import(message(1), message(2))
     assert [r.status for r in results] == ["quarantined", "created"]
     assert InboundMessage.objects.get(pk=results[0].inbound).attempts == 1
@@ -369,7 +363,7 @@ def test_each_message_that_makes_no_ticket_costs_three_statements(kind: str) -> 
 # --- parsing ahead in a second process --------------------------------------------------------
 
 
-def _parsed_by_pid(monkeypatch, *, die_in_child: bool = False) -> None:
+def _parsed_by_pid(monkeypatch, *, die_in_child: bool = False, child_seconds: float = 0.0) -> None:
     """Make every parse sign the subject with the pid of the process that parsed it."""
     parent = os.getpid()
     parse, parse_here = imports_module.parse_message, imports_module.parse_stored
@@ -377,6 +371,8 @@ def _parsed_by_pid(monkeypatch, *, die_in_child: bool = False) -> None:
     def signed(parsed: ParsedMessage) -> ParsedMessage:
         if die_in_child and os.getpid() != parent:
             os._exit(3)
+        if os.getpid() != parent:
+            time.sleep(child_seconds)
         return replace(parsed, subject=f"{parsed.subject} pid={os.getpid()}")
 
     monkeypatch.setattr(imports_module, "parse_message", lambda raw, **o: signed(parse(raw, **o)))
@@ -410,6 +406,43 @@ def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monk
     assert parsers[:2] == [os.getpid()] * 2  # the first batch, beside the second's parse
     assert os.getpid() not in parsers[2:]
     assert not InboundMessage.objects.filter(status=InboundStatus.PENDING).exists()
+
+
+def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
+    monkeypatch,
+) -> None:
+    _parsed_by_pid(monkeypatch, child_seconds=0.3)
+    monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 6)
+    monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
+    results = run_import(*(message(n) for n in range(1, 7)))
+    assert [r.status for r in results] == ["created"] * 6
+    parsers = _parsers_of(results)
+    assert parsers[0] != os.getpid()  # the second process took the first chunk
+    assert parsers[-1] == os.getpid()  # and this one the last, rather than wait
+
+
+def _failing_on(text: bytes, name: str):
+    parse = getattr(imports_module, name)
+
+    def failing(raw: bytes, **options):
+        if text in raw:
+            raise MemoryError("too big")
+        return parse(raw, **options)
+
+    return failing
+
+
+def test_a_message_the_second_process_fails_on_is_parsed_and_recorded_here(
+    monkeypatch,
+) -> None:
+    _parsed_by_pid(monkeypatch)
+    monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
+    for name in ("parse_message", "parse_stored"):  # there, and here
+        monkeypatch.setattr(imports_module, name, _failing_on(b"Problem 3", name))
+    results = run_import(*(message(n) for n in range(1, 7)))
+    assert [r.status for r in results] == ["created"] * 2 + ["quarantined"] + ["created"] * 3
+    assert InboundMessage.objects.get(pk=results[2].inbound).attempts == 1
+    assert os.getpid() not in _parsers_of(results)[2:]  # the second process went on
 
 
 def test_a_reply_parsed_in_the_second_process_is_split_for_display_there(monkeypatch) -> None:

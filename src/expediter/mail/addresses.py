@@ -10,6 +10,7 @@ from answering each other for ever.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,8 +30,15 @@ RATE_WINDOW = dt.timedelta(hours=1)
 RATE_LIMITED_KINDS = frozenset({"ack"})
 
 
+# An address with nothing for ``parseaddr`` to take apart: no name, comment,
+# quoting or angle brackets. Most addresses asked about are already bare.
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\\",;:@]+@[^\s<>()\[\]\\\",;:@]+")
+
+
 def bare(address: str) -> str:
     """``Name <a@b>`` or ``a@b`` -> ``a@b``, lower-cased."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address.lower()
     return (parseaddr(address)[1] or address).strip().lower()
 
 

@@ -16,10 +16,12 @@ of the one-message path:
 A crash during step 3 rolls the batch back to ``pending``; once the claim
 expires, ``expediter mail retry`` and the worker process those messages.
 
-Parsing is pure work on bytes already stored, so an import of more than one
-batch parses ahead: while this process records batch *n*, a second process
-parses batch *n + 1* (:class:`_Parsers`). A parsing process that fails or
-dies costs nothing but time: its batch is parsed here instead.
+Parsing is pure work on bytes already stored, so an import parses ahead:
+while this process records batch *n*, a second process parses batch *n + 1*,
+and this process parses whatever of a batch the other has not started by
+the time it is needed (:class:`_Parsers`, :class:`_Parsing`). A parsing
+process that fails or dies costs nothing but time: its share is parsed here
+instead.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ logger = logging.getLogger("expediter.mail")
 
 BATCH_MESSAGES = 100  # the write lock is held for the processing of one batch
 BATCH_BYTES = 32 * 1024 * 1024  # and its raw and parsed messages are in memory at once
+PARSE_CHUNK = 10  # messages handed to the parsing process at a time
 
 
 @dataclass
@@ -92,7 +95,6 @@ def mail_import(
         previous: tuple[list[_Delivery], _Parsing] | None = None
         for batch in _batches(messages):
             _store(batch, source=source)
-            # The first batch is parsed here, beside the second batch's parse.
             parsing = parsers.start(_fresh(batch), ahead=previous is not None)
             if previous is not None:
                 yield from _finish(*previous)
@@ -204,13 +206,22 @@ def _parse(delivery: _Delivery) -> None:
         delivery.result = _failed(delivery.inbound, error)
 
 
-def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage]:
+def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage | None]:
     """What a parsing process runs: the parser alone, no database, no settings.
 
     A person's message is likely to become an article, whose display folds
     the quotation: that split is worked out here too, on the other core.
+    A message the parser fails on is left (``None``) to the importing
+    process, which records the failure.
     """
-    return [_with_reply_split(parse_message(raw, **options)) for raw in raws]
+    return [_parse_apart(raw, options) for raw in raws]
+
+
+def _parse_apart(raw: bytes, options: dict[str, Any]) -> ParsedMessage | None:
+    try:
+        return _with_reply_split(parse_message(raw, **options))
+    except Exception:
+        return None
 
 
 def _with_reply_split(parsed: ParsedMessage) -> ParsedMessage:
@@ -220,28 +231,48 @@ def _with_reply_split(parsed: ParsedMessage) -> ParsedMessage:
     return replace(parsed, reply_split=split_reply(parsed.text, sender_name=sender_name))
 
 
-class _Parsing:
-    """One batch's step 2: under way in a parsing process, or left to :meth:`wait`."""
+_ChunkParse = Future[list[ParsedMessage | None]]
+_Chunk = tuple[list[_Delivery], _ChunkParse | None]  # no future: parsed in this process
 
-    def __init__(self, deliveries: list[_Delivery], future: Future[list[ParsedMessage]] | None):
-        self.deliveries = deliveries
-        self.future = future
+
+class _Parsing:
+    """One batch's step 2, shared between the parsing process and this one.
+
+    The batch goes to the parsing process in chunks, which it takes from the
+    front. When this process needs the batch, it parses the chunks that have
+    not started yet itself, from the back: neither process sits idle while
+    the other has work, whether parsing (large multipart mail) or recording
+    (plain messages that each open a ticket) is the slower step.
+    """
+
+    def __init__(self, chunks: list[_Chunk]):
+        self.chunks = chunks
 
     def wait(self) -> None:
         """Give every delivery its parsed message (or its failure)."""
-        parsed = self._from_worker()
-        if parsed is None:
-            for delivery in self.deliveries:
+        for deliveries, future in reversed(self.chunks):
+            if future is not None and not future.cancel():
+                break  # this chunk and every one before it started in the other process
+            for delivery in deliveries:
                 _parse(delivery)
-            return
-        for delivery, message in zip(self.deliveries, parsed, strict=True):
-            delivery.parsed = message
+        for deliveries, future in self.chunks:
+            if future is None or future.cancelled():
+                continue
+            parsed = self._from_worker(future)
+            if parsed is None:
+                for delivery in deliveries:
+                    _parse(delivery)
+                continue
+            for delivery, message in zip(deliveries, parsed, strict=True):
+                if message is None:
+                    _parse(delivery)
+                else:
+                    delivery.parsed = message
 
-    def _from_worker(self) -> list[ParsedMessage] | None:
-        if self.future is None:
-            return None
+    @staticmethod
+    def _from_worker(future: _ChunkParse) -> list[ParsedMessage | None] | None:
         try:
-            return self.future.result()
+            return future.result()
         except Exception:  # a dead or failing parsing process: parse here instead
             logger.warning("the parsing process failed; parsing in this process", exc_info=True)
             return None
@@ -269,17 +300,34 @@ class _Parsers:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self, deliveries: list[_Delivery], *, ahead: bool) -> _Parsing:
-        pool = self._pool() if ahead and deliveries else None
+        """Share the parsing of ``deliveries`` with the other process.
+
+        That process is forked once the import has more than a chunk to
+        parse (``ahead``: this batch follows another).
+        """
+        pool = self._pool() if ahead or len(deliveries) > PARSE_CHUNK else None
         if pool is None:
-            return _Parsing(deliveries, None)
+            return _Parsing([(deliveries, None)])
+        options = parse_options()
+        chunks: list[_Chunk] = []
+        for start in range(0, len(deliveries), PARSE_CHUNK):
+            chunk = deliveries[start : start + PARSE_CHUNK]
+            chunks.append((chunk, self._submit(pool, chunk, options)))
+        return _Parsing(chunks)
+
+    def _submit(
+        self, pool: ProcessPoolExecutor, chunk: list[_Delivery], options: dict[str, Any]
+    ) -> _ChunkParse | None:
+        if not self.enabled:
+            return None
         try:
-            future = pool.submit(_parse_batch, [d.raw for d in deliveries], parse_options())
-        except Exception:  # the pool broke on an earlier batch
+            future = pool.submit(_parse_batch, [d.raw for d in chunk], options)
+        except Exception:  # the pool broke on an earlier chunk
             logger.warning("no parsing process; parsing in this process", exc_info=True)
             self.enabled = False
-            return _Parsing(deliveries, None)
+            return None
         future.add_done_callback(self._disable_if_failed)
-        return _Parsing(deliveries, future)
+        return future
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if not self.enabled:
@@ -291,7 +339,7 @@ class _Parsers:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         return self.pool
 
-    def _disable_if_failed(self, future: Future[list[ParsedMessage]]) -> None:
+    def _disable_if_failed(self, future: _ChunkParse) -> None:
         if not future.cancelled() and future.exception() is not None:
             self.enabled = False
 

@@ -41,7 +41,7 @@ from expediter.tickets.services import (
     article_add,
     attachments_store,
     ticket_add_watcher,
-    ticket_create,
+    ticket_open,
 )
 
 SUBJECT_MAX = 250
@@ -352,7 +352,7 @@ def _create(
     parsed: ParsedMessage, sender: Address | None, decision: Decision, lookups: IntakeLookups
 ) -> Outcome:
     requester = _requester(parsed, sender)
-    ticket = ticket_create(
+    opened = ticket_open(
         requester=requester,
         actor=None,
         subject=_subject(parsed),
@@ -362,8 +362,7 @@ def _create(
         from_email=requester.email,
         from_name=parsed.sender.name if parsed.sender else "",
     )
-    article = ticket.articles.order_by("id").first()
-    assert article is not None
+    ticket, article = opened.ticket, opened.article
     # Attachments a message brought within the mail size limit are all kept.
     attachments_store(article=article, attachments=_attachments(parsed), enforce_limit=False)
     return _created(parsed, ticket, article, requester, lookups, acknowledge=decision.acknowledge)

@@ -4,6 +4,7 @@ from expediter.tickets.services.articles import ArticleOrigin, article_add
 from expediter.tickets.services.attachments import NewAttachment, attachments_store
 from expediter.tickets.services.links import link_create, ticket_link, ticket_merge
 from expediter.tickets.services.tickets import (
+    Opened,
     TicketChanges,
     assignee_change,
     matrix_priority,
@@ -11,6 +12,7 @@ from expediter.tickets.services.tickets import (
     ticket_add_watcher,
     ticket_assign,
     ticket_create,
+    ticket_open,
     ticket_raise_priority,
     ticket_set_status,
     ticket_set_tags,
@@ -21,6 +23,7 @@ from expediter.tickets.services.worklogs import worklog_add
 __all__ = [
     "ArticleOrigin",
     "NewAttachment",
+    "Opened",
     "TicketChanges",
     "article_add",
     "assignee_change",
@@ -33,6 +36,7 @@ __all__ = [
     "ticket_create",
     "ticket_link",
     "ticket_merge",
+    "ticket_open",
     "ticket_raise_priority",
     "ticket_set_status",
     "ticket_set_tags",

@@ -18,7 +18,7 @@ from expediter.tickets.search import search_append
 from expediter.tickets.services._common import event_record, ticket_for_update
 from expediter.tickets.services.attachments import NewAttachment, attachments_store
 from expediter.tickets.services.links import link_create
-from expediter.tickets.services.tickets import reopen_on_requester_reply, ticket_create
+from expediter.tickets.services.tickets import reopen_on_requester_reply, ticket_open
 
 BODY_MAX = 1_000_000
 
@@ -124,7 +124,7 @@ def _follow_up_closed(
 ) -> Article:
     """A reply to a closed ticket starts a new request linked to the old one."""
     requester = author or closed.requester
-    follow_up = ticket_create(
+    opened = ticket_open(
         requester=requester,
         actor=None,
         subject=closed.subject,
@@ -139,12 +139,10 @@ def _follow_up_closed(
         from_name=origin.from_name,
     )
     link_create(
-        source=follow_up,
+        source=opened.ticket,
         target=closed,
         kind=LinkKind.RELATED,
         actor=None,
         reason=f"reply to closed ticket #{closed.number}",
     )
-    article = follow_up.articles.order_by("id").first()
-    assert article is not None
-    return article
+    return opened.article

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from expediter.tickets.services.attachments import NewAttachment, attachments_st
 from expediter.tickets.services.rules import manual_assignment_warnings
 
 SUBJECT_MAX = 250
+P = ParamSpec("P")
 
 
 def _allocate_number() -> int:
@@ -104,7 +106,15 @@ def team_by_name(name: str | None) -> Team | None:
     return team
 
 
-def ticket_create(
+@dataclass(frozen=True)
+class Opened:
+    """A ticket just opened and the first article of its conversation."""
+
+    ticket: Ticket
+    article: Article
+
+
+def ticket_open(
     *,
     requester: User,
     actor: User | None,
@@ -120,8 +130,11 @@ def ticket_create(
     from_email: str = "",
     from_name: str = "",
     team: str | None = None,
-) -> Ticket:
+) -> Opened:
     """Open a request; its description becomes the first article of the conversation.
+
+    Both are returned: a channel that adds to the article (mail's attachments)
+    has it without reading it back.
 
     The checks and lookups run before the transaction: on SQLite a write
     transaction holds the database's one write lock, which every other
@@ -199,7 +212,19 @@ def ticket_create(
         attachments_store(article=article, attachments=attachments)
         search_index_new(ticket)
         event_write(ticket, created)
-    return ticket
+    return Opened(ticket, article)
+
+
+def _ticket_of(open_: Callable[P, Opened]) -> Callable[P, Ticket]:
+    @functools.wraps(open_)
+    def create(*args: P.args, **kwargs: P.kwargs) -> Ticket:
+        return open_(*args, **kwargs).ticket
+
+    return create
+
+
+ticket_create = _ticket_of(ticket_open)
+"""Open a request (:func:`ticket_open`) when only the new ticket is wanted."""
 
 
 def _allowed(current: str, new: str) -> bool:
