@@ -9,7 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from tests.factories import make_agent, make_requester, make_ticket
 
-from expediter.core.rows import insert, insert_all, insert_prepared, prepare
+from expediter.core.rows import (
+    first_instance,
+    insert,
+    insert_all,
+    insert_prepared,
+    prepare,
+    selected_columns,
+)
 from expediter.staff.models import ApiToken, User
 from expediter.tickets.models import Ticket, TicketEvent, TicketSearchText
 
@@ -150,3 +157,26 @@ def test_prepared_rows_of_a_model_with_receivers_are_saved_the_ordinary_way() ->
     finally:
         post_save.disconnect(dispatch_uid="rows-test-prepared", sender=User)
     assert heard == ["p0@example.test", "p1@example.test"]
+
+
+def _selected_by_email(extra: str = "") -> str:
+    table = User._meta.db_table
+    return f"SELECT {selected_columns(User, 'u')}{extra} FROM {table} u WHERE u.email = %s"
+
+
+def test_a_row_read_with_hand_written_sql_converts_as_the_orm_does() -> None:
+    person = make_requester(email="anne@corp.example")
+    person.last_login = AT
+    person.save()
+    found = first_instance(User, _selected_by_email(", 42 AS answer"), ["anne@corp.example"])
+    assert found is not None
+    read, extra = found
+    expected = User.objects.get(pk=person.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert isinstance(read.is_active, bool) and read.last_login == AT
+    assert not read._state.adding and extra == (42,)
+
+
+def test_no_row_reads_as_none() -> None:
+    assert first_instance(User, _selected_by_email(), ["nobody@corp.example"]) is None

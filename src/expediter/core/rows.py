@@ -122,10 +122,52 @@ def insert_prepared(prepared: Prepared[M]) -> None:
 def selected_columns(model: type[Model], alias: str) -> str:
     """Every concrete column of ``model`` under a table alias, quoted.
 
-    For a SELECT whose rows ``Model.objects.raw()`` turns back into instances.
+    For a SELECT whose rows :func:`first_instance` turns back into instances.
     """
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def first_instance(
+    model: type[M], sql: str, params: Sequence[Any]
+) -> tuple[M, tuple[Any, ...]] | None:
+    """The first row of ``sql`` as a ``model`` instance, with the columns selected after it.
+
+    ``sql`` selects :func:`selected_columns` first. Each value goes through
+    the converters the ORM would apply (the database's, then the field's);
+    ``raw()`` works them out again for every query, at several times the
+    cost of a lookup by key.
+    """
+    alias = router.db_for_read(model)
+    db = connections[alias]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    converters = _converters(model, alias)
+    own, extra = row[: len(converters)], tuple(row[len(converters) :])
+    values = [_converted(v, db, *c) for v, c in zip(own, converters, strict=True)]
+    obj = model.from_db(alias, [field.attname for field in model._meta.concrete_fields], values)
+    return obj, extra
+
+
+def _converted(value: Any, db: Any, col: Any, functions: tuple[Any, ...]) -> Any:
+    for function in functions:
+        value = function(value, col, db)
+    return value
+
+
+@functools.cache
+def _converters(model: type[Model], alias: str) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
+    """``(column expression, converters)`` of each concrete field, as a compiled query has them."""
+    db = connections[alias]
+    found = []
+    for field in model._meta.concrete_fields:
+        col = field.cached_col
+        own = field.get_db_converters(db)  # type: ignore[attr-defined]
+        found.append((col, (*db.ops.get_db_converters(col), *own)))
+    return tuple(found)
 
 
 @functools.cache

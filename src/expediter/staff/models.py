@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from expediter.core.rows import selected_columns
+from expediter.core.rows import first_instance, selected_columns
 
 
 class Role(models.TextChoices):
@@ -106,8 +106,8 @@ class UserManager(BaseUserManager["User"]):
         Every mail's sender is looked up, and building that query anew cost
         several times running it; this statement is built once per process.
         """
-        found = self.raw(_email_lookup_sql(), [(email or "").strip().lower()])
-        return next(iter(found), None)
+        found = first_instance(User, _email_lookup_sql(), [(email or "").strip().lower()])
+        return None if found is None else found[0]
 
     def get_by_natural_key(self, username: str | None) -> User:
         return self.with_email(username).get()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from expediter.core import clock
 from expediter.core.errors import Conflict, InvalidInput
-from expediter.core.rows import selected_columns
+from expediter.core.rows import first_instance, selected_columns
 from expediter.staff.models import (
     AgentSkill,
     ApiToken,
@@ -227,13 +227,14 @@ def token_authenticate(*, secret: str) -> User | None:
     """The active user behind a bearer secret, or None."""
     if not secret:
         return None
-    user = next(iter(User.objects.raw(_token_lookup_sql(), [_digest(secret.strip())])), None)
-    if user is None or not user.is_active:
+    found = first_instance(User, _token_lookup_sql(), [_digest(secret.strip())])
+    if found is None or not found[0].is_active:
         return None
+    user, (token_id, last_used) = found
     now = clock.now()
-    last_used = _aware(user.token_last_used_at)  # type: ignore[attr-defined]
+    last_used = _aware(last_used)
     if last_used is None or (now - last_used).total_seconds() > 300:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
 
 
@@ -243,8 +244,9 @@ def _token_lookup_sql() -> str:
 
     Every API request starts here. The ORM's select-related query built
     afresh on each call cost about ten times the statement it runs; the same
-    join written once, read through ``raw()`` (which still converts the
-    user's fields), keeps the lookup off every request's bill.
+    join written once, its row turned into a user by ``first_instance``
+    (which still converts the user's fields), keeps the lookup off every
+    request's bill.
     """
     quote = connection.ops.quote_name
     users, tokens = User._meta, ApiToken._meta
