@@ -236,6 +236,7 @@ def test_rows_are_stored_in_one_by_one_when_another_process_races_us(monkeypatch
 
 def test_the_raw_bytes_are_synced_before_any_row_says_they_are_stored(monkeypatch) -> None:
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 2)
+    monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 1)  # all in this process
     syncs: list[int] = []
 
     def sync() -> None:
@@ -396,7 +397,7 @@ def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monk
         ("created", False),
         ("ignored", False),
         ("created", False),
-        ("ignored", True),  # the same bytes as the first, stored before the first was recorded
+        ("ignored", True),  # the same bytes as the first: a copy
         ("appended", False),
         ("created", False),
     ]
@@ -406,6 +407,32 @@ def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monk
     assert parsers[:2] == [os.getpid()] * 2  # the first batch, beside the second's parse
     assert os.getpid() not in parsers[2:]
     assert not InboundMessage.objects.filter(status=InboundStatus.PENDING).exists()
+
+
+def test_the_second_process_writes_a_batch_before_this_one_records_its_rows(
+    monkeypatch, tmp_path
+) -> None:
+    _parsed_by_pid(monkeypatch)
+    writers = tmp_path / "writers"
+    write, record = imports_module.write_raw_batch, imports_module._record_rows
+
+    def signed(raws: list[bytes]) -> list[str]:
+        digests = write(raws)
+        with writers.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        return digests
+
+    def recorded_after_written(batch, digests, *, source):
+        assert all(blob_path(digest).exists() for digest in digests)
+        return record(batch, digests, source=source)
+
+    monkeypatch.setattr(imports_module, "write_raw_batch", signed)
+    monkeypatch.setattr(imports_module, "_record_rows", recorded_after_written)
+    results = run_import(*(message(n) for n in range(1, 6)))
+    assert [r.status for r in results] == ["created"] * 5
+    pids = [int(pid) for pid in writers.read_text().split()]
+    assert pids[0] == os.getpid()  # a first batch of one chunk is done here
+    assert len(pids) == 3 and os.getpid() not in pids[1:]
 
 
 def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(

@@ -16,12 +16,13 @@ of the one-message path:
 A crash during step 3 rolls the batch back to ``pending``; once the claim
 expires, ``expediter mail retry`` and the worker process those messages.
 
-Parsing is pure work on bytes already stored, so an import parses ahead:
-while this process records batch *n*, a second process parses batch *n + 1*,
-and this process parses whatever of a batch the other has not started by
-the time it is needed (:class:`_Parsers`, :class:`_Parsing`). A parsing
-process that fails or dies costs nothing but time: its share is parsed here
-instead.
+Writing bytes and parsing them touch no database, so an import works ahead
+in a second process (:class:`_Helper`): while this process processes batch
+*n*, the other writes and syncs the bytes of batch *n + 1*, then parses
+them; this process parses whatever of a batch the other has not started by
+the time it is needed (:class:`_Parsing`), and records the batch's rows once
+its bytes are synced (:class:`_Writing`). A second process that fails or
+dies costs nothing but time: its share is done here instead.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -65,6 +66,7 @@ logger = logging.getLogger("expediter.mail")
 BATCH_MESSAGES = 100  # the write lock is held for the processing of one batch
 BATCH_BYTES = 32 * 1024 * 1024  # and its raw and parsed messages are in memory at once
 PARSE_CHUNK = 10  # messages handed to the parsing process at a time
+T = TypeVar("T")
 
 
 @dataclass
@@ -88,19 +90,20 @@ def mail_import(
 ) -> Iterator[IngestResult]:
     """Store and process every ``(source detail, raw bytes)``; one result each, in order.
 
-    ``parse_ahead`` lets a second process parse the next batch while this one
-    records the current one (when the machine has a second core).
+    ``parse_ahead`` lets a second process write and parse the next batch
+    while this one processes the current one (when the machine has a second
+    core).
     """
-    with _Parsers(enabled=parse_ahead) as parsers:
-        previous: tuple[list[_Delivery], _Parsing] | None = None
+    with _Helper(enabled=parse_ahead) as helper:
+        previous: tuple[list[_Delivery], _Writing, _Parsing] | None = None
         for batch in _batches(messages):
-            _store(batch, source=source)
-            parsing = parsers.start(_fresh(batch), ahead=previous is not None)
+            ahead = previous is not None
+            writing, parsing = helper.write(batch, ahead=ahead), helper.parse(batch, ahead=ahead)
             if previous is not None:
-                yield from _finish(*previous)
-            previous = (batch, parsing)
+                yield from _finish(*previous, source=source)
+            previous = (batch, writing, parsing)
         if previous is not None:
-            yield from _finish(*previous)
+            yield from _finish(*previous, source=source)
 
 
 def _batches(messages: Iterable[tuple[str, bytes]]) -> Iterator[list[_Delivery]]:
@@ -120,12 +123,15 @@ def _fresh(batch: list[_Delivery]) -> list[_Delivery]:
     return [delivery for delivery in batch if delivery.fresh]
 
 
-def _finish(batch: list[_Delivery], parsing: _Parsing) -> list[IngestResult]:
-    """Steps 2 (its end) and 3 of a stored batch; its results in order.
+def _finish(
+    batch: list[_Delivery], writing: _Writing, parsing: _Parsing, *, source: str
+) -> list[IngestResult]:
+    """The three steps of a batch whose bytes are being written and parsed; its results.
 
     Bytes that an earlier batch of this import stored are settled by then:
     their results read what that batch recorded.
     """
+    _store(batch, writing.digests(), source=source)
     parsing.wait()
     _process([delivery for delivery in _fresh(batch) if delivery.parsed is not None])
     return [_result_of(delivery) for delivery in batch]
@@ -134,8 +140,29 @@ def _finish(batch: list[_Delivery], parsing: _Parsing) -> list[IngestResult]:
 # --- step 1: store ------------------------------------------------------------------
 
 
-def _store(batch: list[_Delivery], *, source: str) -> None:
-    digests = write_raw_batch([delivery.raw for delivery in batch])
+class _Writing:
+    """One batch's bytes, being written and synced in the second process, or left to here."""
+
+    def __init__(self, raws: list[bytes], future: Future[list[str]] | None) -> None:
+        self.raws = raws
+        self.future = future
+
+    def digests(self) -> list[str]:
+        """Each message's digest, once every one of them is synced to disk."""
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except Exception:  # the bytes written there are written again: same address
+                logger.warning("the second process failed; writing in this process", exc_info=True)
+        return write_raw_batch(self.raws)
+
+
+def _write_batch(raws: list[bytes]) -> list[str]:
+    """What the second process runs for a batch's bytes."""
+    return write_raw_batch(raws)
+
+
+def _store(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
     try:
         with transaction.atomic():
             _record_rows(batch, digests, source=source)
@@ -197,6 +224,12 @@ def _store_one_by_one(batch: list[_Delivery], digests: list[str], *, source: str
 # --- step 2: parse --------------------------------------------------------------------
 
 
+def _parse_fresh(deliveries: list[_Delivery]) -> None:
+    """Parse here the messages of a chunk that this import recorded (not earlier copies)."""
+    for delivery in _fresh(deliveries):
+        _parse(delivery)
+
+
 def _parse(delivery: _Delivery) -> None:
     assert delivery.inbound is not None
     try:
@@ -207,7 +240,7 @@ def _parse(delivery: _Delivery) -> None:
 
 
 def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage | None]:
-    """What a parsing process runs: the parser alone, no database, no settings.
+    """What the second process runs for a chunk: the parser alone, no database.
 
     A person's message is likely to become an article, whose display folds
     the quotation: that split is worked out here too, on the other core.
@@ -249,24 +282,22 @@ class _Parsing:
         self.chunks = chunks
 
     def wait(self) -> None:
-        """Give every delivery its parsed message (or its failure)."""
+        """Give every delivery this import recorded its parsed message (or its failure)."""
         for deliveries, future in reversed(self.chunks):
             if future is not None and not future.cancel():
                 break  # this chunk and every one before it started in the other process
-            for delivery in deliveries:
-                _parse(delivery)
+            _parse_fresh(deliveries)
         for deliveries, future in self.chunks:
             if future is None or future.cancelled():
                 continue
             parsed = self._from_worker(future)
             if parsed is None:
-                for delivery in deliveries:
-                    _parse(delivery)
+                _parse_fresh(deliveries)
                 continue
             for delivery, message in zip(deliveries, parsed, strict=True):
                 if message is None:
-                    _parse(delivery)
-                else:
+                    _parse_fresh([delivery])
+                elif delivery.fresh:
                     delivery.parsed = message
 
     @staticmethod
@@ -278,59 +309,63 @@ class _Parsing:
             return None
 
 
-class _Parsers:
-    """At most one parsing process beside this one, for the length of an import.
+class _Helper:
+    """At most one second process beside this one, for the length of an import.
 
     It is forked, which is quick and needs no second start-up, but only from a
     process with a single thread (a fork copies no other thread, and locks
     another thread holds would stay held forever in the copy); it never
-    touches the database it inherits. With one core, or after a failure,
-    every batch is parsed in this process.
+    touches the database it inherits. It is forked once the import has more
+    than a chunk to parse (``ahead``: a batch follows another). With one
+    core, or after a failure, everything is done in this process.
     """
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled and (os.cpu_count() or 1) > 1
         self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> _Parsers:
+    def __enter__(self) -> _Helper:
         return self
 
     def __exit__(self, *_: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, deliveries: list[_Delivery], *, ahead: bool) -> _Parsing:
-        """Share the parsing of ``deliveries`` with the other process.
+    def write(self, batch: list[_Delivery], *, ahead: bool) -> _Writing:
+        """Write and sync the batch's bytes there, before any of its parsing."""
+        raws = [delivery.raw for delivery in batch]
+        pool = self._pool(ahead=ahead, size=len(batch))
+        return _Writing(raws, None if pool is None else self._submit(pool, _write_batch, raws))
 
-        That process is forked once the import has more than a chunk to
-        parse (``ahead``: this batch follows another).
-        """
-        pool = self._pool() if ahead or len(deliveries) > PARSE_CHUNK else None
+    def parse(self, batch: list[_Delivery], *, ahead: bool) -> _Parsing:
+        """Hand the batch's parsing over a chunk at a time (see :class:`_Parsing`)."""
+        pool = self._pool(ahead=ahead, size=len(batch))
         if pool is None:
-            return _Parsing([(deliveries, None)])
+            return _Parsing([(batch, None)])
         options = parse_options()
         chunks: list[_Chunk] = []
-        for start in range(0, len(deliveries), PARSE_CHUNK):
-            chunk = deliveries[start : start + PARSE_CHUNK]
-            chunks.append((chunk, self._submit(pool, chunk, options)))
+        for start in range(0, len(batch), PARSE_CHUNK):
+            chunk = batch[start : start + PARSE_CHUNK]
+            raws = [delivery.raw for delivery in chunk]
+            chunks.append((chunk, self._submit(pool, _parse_batch, raws, options)))
         return _Parsing(chunks)
 
     def _submit(
-        self, pool: ProcessPoolExecutor, chunk: list[_Delivery], options: dict[str, Any]
-    ) -> _ChunkParse | None:
+        self, pool: ProcessPoolExecutor, function: Callable[..., T], *args: Any
+    ) -> Future[T] | None:
         if not self.enabled:
             return None
         try:
-            future = pool.submit(_parse_batch, [d.raw for d in chunk], options)
-        except Exception:  # the pool broke on an earlier chunk
-            logger.warning("no parsing process; parsing in this process", exc_info=True)
+            future = pool.submit(function, *args)
+        except Exception:  # the pool broke on an earlier task
+            logger.warning("no second process; working in this process", exc_info=True)
             self.enabled = False
             return None
         future.add_done_callback(self._disable_if_failed)
         return future
 
-    def _pool(self) -> ProcessPoolExecutor | None:
-        if not self.enabled:
+    def _pool(self, *, ahead: bool, size: int) -> ProcessPoolExecutor | None:
+        if not self.enabled or not (ahead or size > PARSE_CHUNK):
             return None
         if self.pool is None:
             if threading.active_count() > 1:
@@ -339,7 +374,7 @@ class _Parsers:
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         return self.pool
 
-    def _disable_if_failed(self, future: _ChunkParse) -> None:
+    def _disable_if_failed(self, future: Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None:
             self.enabled = False
 
