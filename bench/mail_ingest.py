@@ -120,8 +120,8 @@ def warm_up() -> None:
 
     Also, for each language, the translation catalogues and the URL map
     Django keeps per language (acknowledgements go out in the requester's
-    language), and the parser's lazily imported modules, by parsing one
-    message that is not part of the run.
+    language), and the parser's lazily imported modules (the charset
+    guesser among them), by parsing one message that is not part of the run.
     """
     from django.conf import settings
     from django.core.management import call_command
@@ -147,6 +147,9 @@ def warm_up() -> None:
         b"Message-ID: <warm-up@up.example>\r\nContent-Type: text/html; charset=latin-1\r\n"
         b"\r\n<p>caf\xe9</p>\r\n"
     )
+    # A subject in undeclared Shift_JIS: the charset guesser loads on its first guess.
+    undeclared = "会議室の予約、明日".encode("shift_jis")
+    parse_message(b"From: warm@up.example\r\nSubject: " + undeclared + b"\r\n\r\nwarm-up\r\n")
 
 
 def report(label: str, messages: list[bytes], root: Path) -> None:
