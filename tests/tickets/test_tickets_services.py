@@ -16,6 +16,7 @@ from expediter.tickets.services import (
     ticket_create,
     ticket_link,
     ticket_merge,
+    ticket_open,
     ticket_set_status,
     ticket_update,
     worklog_add,
@@ -37,6 +38,13 @@ def test_create_numbers_prioritises_and_records_history() -> None:
     assert first.status == Status.NEW
     assert verbs(first) == ["created"]
     assert first.articles.count() == 1
+
+
+def test_opening_gives_the_ticket_and_its_first_article() -> None:
+    alice = make_requester()
+    opened = ticket_open(requester=alice, actor=alice, subject="Printer", description="Jammed")
+    assert list(opened.ticket.articles.all()) == [opened.article]
+    assert (opened.article.ticket_id, opened.article.body) == (opened.ticket.pk, "Jammed")
 
 
 def test_service_routes_to_its_team() -> None:
