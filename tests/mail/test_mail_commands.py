@@ -62,7 +62,7 @@ def test_ingest_exits_with_tempfail_when_it_cannot_store(monkeypatch, tmp_path) 
     path = tmp_path / "one.eml"
     path.write_bytes(raw_message(1))
 
-    def disk_full(data: bytes, durable: bool) -> str:
+    def disk_full(data: bytes) -> str:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("expediter.mail.services.ingest.write_raw", disk_full)

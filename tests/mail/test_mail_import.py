@@ -243,7 +243,7 @@ def test_the_raw_bytes_are_synced_before_any_row_says_they_are_stored(monkeypatc
         syncs.append(InboundMessage.objects.count())
         assert all(blob_path(m.sha256).exists() for m in InboundMessage.objects.all())
 
-    monkeypatch.setattr("expediter.mail.rawstore.os.sync", sync)
+    monkeypatch.setattr("expediter.tickets.storage.os.sync", sync)
     run_import(message(1), message(2), message(3))
     assert syncs == [0, 2]  # once per batch, before its rows
     assert os.path.exists(blob_path(InboundMessage.objects.get(source_detail="box:2").sha256))

@@ -217,7 +217,7 @@ def _store_one_by_one(batch: list[_Delivery], digests: list[str], *, source: str
             continue
         seen[digest] = delivery
         delivery.inbound, delivery.fresh = inbound_store(
-            raw=delivery.raw, source=source, source_detail=delivery.source_detail, durable=False
+            raw=delivery.raw, source=source, source_detail=delivery.source_detail
         )
 
 

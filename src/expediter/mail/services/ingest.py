@@ -75,15 +75,15 @@ def mail_receive(*, raw: bytes, source: str, source_detail: str = "") -> IngestR
 
 
 def inbound_store(
-    *, raw: bytes, source: str, source_detail: str = "", durable: bool = True
+    *, raw: bytes, source: str, source_detail: str = ""
 ) -> tuple[InboundMessage, bool]:
     """Write the bytes to disk (synced), then record them; ``(row, created)``.
 
     A fresh row is claimed for the caller, so the worker's retry does not
-    process it at the same time. ``durable=False`` is for bytes the caller
-    has already synced.
+    process it at the same time. Bytes the caller has already written are
+    found in place, and not written or synced again.
     """
-    digest = write_raw(raw, durable=durable)
+    digest = write_raw(raw)
     now = clock.now()
     with transaction.atomic():
         blob, _ = StoredBlob.objects.get_or_create(sha256=digest, defaults={"size": len(raw)})
