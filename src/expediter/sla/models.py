@@ -195,7 +195,10 @@ class SlaClock(models.Model):
     policy's escalations ran; each is set once by a conditional UPDATE.
     """
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
+    # Led by the (ticket, kind) unique index and the (ticket, status, due) one.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=ClockKindChoices.choices)
     cycle = models.PositiveIntegerField(default=1)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="clocks")
