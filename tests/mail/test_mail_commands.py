@@ -65,7 +65,7 @@ def test_ingest_exits_with_tempfail_when_it_cannot_store(monkeypatch, tmp_path) 
     def disk_full(data: bytes) -> str:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("expediter.mail.services.ingest.write_raw", disk_full)
+    monkeypatch.setattr("expediter.mail.services.ingest.write_bytes", disk_full)
     with pytest.raises(CommandError) as failure:
         run("ingest", str(path))
     assert failure.value.returncode == 75

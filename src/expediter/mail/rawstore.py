@@ -15,11 +15,6 @@ from collections.abc import Sequence
 from expediter.tickets.storage import synced_at_end, write_bytes
 
 
-def write_raw(data: bytes) -> str:
-    """Write ``data`` at its content address (once, synced) and return the SHA-256 digest."""
-    return write_bytes(data)
-
-
 def write_raw_batch(messages: Sequence[bytes]) -> list[str]:
     """Write every message at its address, then make them all durable at once.
 

@@ -28,6 +28,9 @@ def blob_path(sha256: str) -> Path:
     return blob_root() / sha256[:2] / sha256[2:4] / sha256
 
 
+_unsynced: ContextVar[list[str] | None] = ContextVar("blobs written, not synced", default=None)
+
+
 def write_bytes(data: bytes) -> str:
     """Write ``data`` to its content address (once) and return the digest.
 
@@ -54,9 +57,6 @@ def write_bytes(data: bytes) -> str:
     if unsynced is not None:
         unsynced.append(digest)
     return digest
-
-
-_unsynced: ContextVar[list[str] | None] = ContextVar("blobs written, not synced", default=None)
 
 
 @contextmanager

@@ -149,12 +149,20 @@ class _Writing:
 
     def digests(self) -> list[str]:
         """Each message's digest, once every one of them is synced to disk."""
-        if self.future is not None:
-            try:
-                return self.future.result()
-            except Exception:  # the bytes written there are written again: same address
-                logger.warning("the second process failed; writing in this process", exc_info=True)
-        return write_raw_batch(self.raws)
+        # Bytes the second process wrote before failing are found in place here.
+        digests = _done_there(self.future, "writing")
+        return write_raw_batch(self.raws) if digests is None else digests
+
+
+def _done_there(future: Future[T] | None, doing: str) -> T | None:
+    """The second process's result, or None: then this process does the work itself."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # a dead or failing second process costs only time
+        logger.warning("the second process failed; %s in this process", doing, exc_info=True)
+        return None
 
 
 def _write_batch(raws: list[bytes]) -> list[str]:
@@ -290,7 +298,7 @@ class _Parsing:
         for deliveries, future in self.chunks:
             if future is None or future.cancelled():
                 continue
-            parsed = self._from_worker(future)
+            parsed = _done_there(future, "parsing")
             if parsed is None:
                 _parse_fresh(deliveries)
                 continue
@@ -299,14 +307,6 @@ class _Parsing:
                     _parse_fresh([delivery])
                 elif delivery.fresh:
                     delivery.parsed = message
-
-    @staticmethod
-    def _from_worker(future: _ChunkParse) -> list[ParsedMessage | None] | None:
-        try:
-            return future.result()
-        except Exception:  # a dead or failing parsing process: parse here instead
-            logger.warning("the parsing process failed; parsing in this process", exc_info=True)
-            return None
 
 
 class _Helper:

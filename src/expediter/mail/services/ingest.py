@@ -27,11 +27,10 @@ from django.utils.translation import gettext_noop
 from expediter.core import clock
 from expediter.core.errors import Conflict, NotPermitted
 from expediter.mail.models import InboundMessage, InboundStatus
-from expediter.mail.rawstore import write_raw
 from expediter.mail.services.intake import Outcome, process_parsed
 from expediter.staff.models import Role, User
 from expediter.tickets.models import Attachment, StoredBlob
-from expediter.tickets.storage import blob_path, blob_read
+from expediter.tickets.storage import blob_path, blob_read, write_bytes
 
 logger = logging.getLogger("expediter.mail")
 
@@ -83,7 +82,7 @@ def inbound_store(
     process it at the same time. Bytes the caller has already written are
     found in place, and not written or synced again.
     """
-    digest = write_raw(raw)
+    digest = write_bytes(raw)
     now = clock.now()
     with transaction.atomic():
         blob, _ = StoredBlob.objects.get_or_create(sha256=digest, defaults={"size": len(raw)})
