@@ -15,3 +15,8 @@ class SlaConfig(AppConfig):
         hooks.listen("ticket.opening", on_ticket_opening, after_commit=False)
         hooks.listen("ticket.event", on_ticket_event, after_commit=False)
         periodic.register("sla.sweep", every_seconds=15, enqueue=lambda: tasks.sla_sweep.enqueue())
+        periodic.register(
+            "sla.public_holidays",
+            every_seconds=86_400,
+            enqueue=lambda: tasks.public_holidays_keep_ahead.enqueue(),
+        )

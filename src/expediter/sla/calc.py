@@ -15,7 +15,9 @@ one rule, which is also what a person looking at the desk's clock would say:
   local midnight, whatever the offset does in between.
 - A day is closed when it is a custom holiday or a public holiday of the
   calendar's country (and subdivision); an exceptional opening replaces that
-  day's hours, even on a holiday.
+  day's hours, even on a holiday. Public holidays come from the ``holidays``
+  package unless the calendar names another source (the desk keeps the
+  package's answers in its database, see ``sla.services.public_holidays``).
 
 Durations are real elapsed time inside open stretches, exact to the
 microsecond (so to the second, as due times must be). Due dates are the
@@ -38,18 +40,18 @@ import bisect
 import functools
 import math
 import operator
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays as holidays_lib
 
 from expediter.core.wording import Wording, gettext_noop, wording_of
 from expediter.schedules.hours import Range, WeeklyHours, parse_hours
 
 Openings = tuple[tuple[date, tuple[Range, ...]], ...]
 Span = tuple[int, int]
+# A year's public holidays of a country, or of one of its subdivisions.
+PublicHolidays = Callable[[str, str | None, int], frozenset[date]]
 
 _US = 1_000_000
 _MINUTE_US = 60 * _US
@@ -65,6 +67,26 @@ _FIRST_US = (datetime(2, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1
 _LAST_US = (datetime(9998, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
+@functools.lru_cache(maxsize=1024)
+def package_public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A year's public holidays from the ``holidays`` package, asking for its neighbours too.
+
+    A day observed in place of a holiday can cross the year boundary (New Year
+    on a Saturday observed on 31 December); asking for the surrounding years
+    keeps it whichever year the package files it under.
+
+    The package is imported here, on first use: loading it and then one
+    country loads every country's module, some 20 MB in each process, which a
+    web process asking the database instead never needs.
+    """
+    import holidays as holidays_lib
+
+    found = holidays_lib.country_holidays(
+        country, subdiv=subdivision, years=range(max(year - 1, 1), year + 2)
+    )
+    return frozenset(day for day in found if day.year == year)
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """When a desk is open; hashable so its computed timeline can be cached.
@@ -72,6 +94,8 @@ class BusinessCalendar:
     ``openings`` pairs a local date with the ranges that replace its usual
     hours (an empty tuple closes the day); a tuple rather than a mapping so
     that the calendar stays hashable. It is kept sorted by date.
+    ``public_holidays`` gives the country's holidays for a year; by default
+    the ``holidays`` package, asked in this process.
     """
 
     zone: ZoneInfo
@@ -80,6 +104,7 @@ class BusinessCalendar:
     country: str | None = None
     subdivision: str | None = None
     openings: Openings = ()
+    public_holidays: PublicHolidays = package_public_holidays
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +112,7 @@ class BusinessCalendar:
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "openings", tuple(sorted(self.openings)))
         facts = (self.zone, self.hours, self.holidays, self.country, self.subdivision)
-        object.__setattr__(self, "_hash", hash((*facts, self.openings)))
+        object.__setattr__(self, "_hash", hash((*facts, self.openings, self.public_holidays)))
 
     def __hash__(self) -> int:
         """Hashed once, since every computation looks the calendar's timeline up by it."""
@@ -340,7 +365,7 @@ def _build_chunk(cal: BusinessCalendar, index: int) -> _Chunk:
 def _usual_ranges(cal: BusinessCalendar, day: date) -> tuple[Range, ...]:
     if day in cal.holidays:
         return ()
-    if cal.country and day in _public_holidays(cal.country, cal.subdivision, day.year):
+    if cal.country and day in cal.public_holidays(cal.country, cal.subdivision, day.year):
         return ()
     return cal.hours.days[day.weekday()]
 
@@ -421,20 +446,6 @@ def _merge(spans: list[Span]) -> list[Span]:
     return merged
 
 
-@functools.lru_cache(maxsize=1024)
-def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    """A year's public holidays, asking for its neighbours too.
-
-    A day observed in place of a holiday can cross the year boundary (New Year
-    on a Saturday observed on 31 December); asking for the surrounding years
-    keeps it whichever year the package files it under.
-    """
-    found = holidays_lib.country_holidays(
-        country, subdiv=subdivision, years=range(max(year - 1, 1), year + 2)
-    )
-    return frozenset(day for day in found if day.year == year)
-
-
 # --- conversions and parsing --------------------------------------------------
 
 
@@ -460,12 +471,21 @@ def _parse_zone(name: str) -> ZoneInfo:
         raise ValueError(f"'{name}' is not a known time zone (e.g. Europe/Paris)") from None
 
 
-def _parse_country(text: str | None) -> tuple[str | None, str | None]:
+def split_country(text: str | None) -> tuple[str | None, str | None]:
+    """``FR-57`` as ``("FR", "57")`` without checking either part (a stored calendar's were)."""
     if not text:
         return None, None
     code, _, subdivision = text.strip().partition("-")
+    return code.upper(), subdivision or None
+
+
+def _parse_country(text: str | None) -> tuple[str | None, str | None]:
+    code, subdivision = split_country(text)
+    if code is None:
+        return None, None
+    import holidays as holidays_lib  # see package_public_holidays
+
     supported = holidays_lib.list_supported_countries()
-    code = code.upper()
     if code not in supported:
         raise ValueError(
             Wording(

@@ -42,6 +42,34 @@ class Calendar(models.Model):
         return self.name
 
 
+class PublicHolidayYear(models.Model):
+    """A country's public holidays for a year, as one version of the ``holidays`` package says.
+
+    Kept so that web processes read a few dates instead of loading the
+    package (every country's rules, some 20 MB per process). A row of another
+    version of the package is not used: after an upgrade each year is asked
+    again, in case the law or the package's data changed.
+    """
+
+    country = models.CharField(max_length=8)
+    subdivision = models.CharField(max_length=16, blank=True)
+    year = models.PositiveSmallIntegerField()
+    package_version = models.CharField(max_length=32)
+    days = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "subdivision", "year", "package_version"],
+                name="sla_public_holiday_year_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        region = f"{self.country}-{self.subdivision}" if self.subdivision else self.country
+        return f"{region} {self.year}"
+
+
 class CalendarAssignment(models.Model):
     """A team's or an organisation's own calendar, used instead of the policy's."""
 

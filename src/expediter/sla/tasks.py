@@ -18,3 +18,9 @@ def sla_sweep() -> dict[str, int]:
 def sla_escalate(clock_ids: list[int], trigger: str) -> int:
     """Run the policies' escalations of clocks the sweep recorded; each clock once."""
     return services.sla_escalate(clock_ids=clock_ids, trigger=trigger)
+
+
+@task()
+def public_holidays_keep_ahead() -> int:
+    """Store the coming years' public holidays of every calendar (enqueued daily)."""
+    return services.public_holidays_keep_ahead()

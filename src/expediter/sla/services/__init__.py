@@ -31,6 +31,11 @@ from expediter.sla.services.policies import (
     policy_delete,
     policy_update,
 )
+from expediter.sla.services.public_holidays import (
+    public_holidays_keep_ahead,
+    public_holidays_store,
+    stored_public_holidays,
+)
 from expediter.sla.services.sweep import SweepResult, sla_escalate, sla_sweep
 
 __all__ = [
@@ -56,10 +61,13 @@ __all__ = [
     "policy_create",
     "policy_delete",
     "policy_update",
+    "public_holidays_keep_ahead",
+    "public_holidays_store",
     "sla_escalate",
     "sla_rebuild",
     "sla_rebuild_all",
     "sla_rebuild_open",
     "sla_recompute",
     "sla_sweep",
+    "stored_public_holidays",
 ]

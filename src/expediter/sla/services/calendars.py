@@ -17,6 +17,7 @@ from expediter.schedules.hours import DAY_NAMES, HoursSpecError, Range, WeeklyHo
 from expediter.sla.calc import add_business_time, calendar_from_spec
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock
 from expediter.sla.services.clocks import business_calendar, catalogue_changed, sla_rebuild_open
+from expediter.sla.services.public_holidays import public_holidays_store, years_around
 from expediter.staff.models import Organisation, Team
 from expediter.tickets.models import Ticket
 
@@ -25,7 +26,7 @@ NAME_MAX = 120
 
 @dataclass(frozen=True)
 class Holiday:
-    """A custom day off (the country's public holidays come from the ``holidays`` package)."""
+    """A custom day off (the country's public holidays come from ``public_holidays``)."""
 
     date: dt.date
     name: str = ""
@@ -85,6 +86,7 @@ def calendar_create(*, spec: CalendarSpec) -> Calendar:
     fields = _checked_fields(spec)
     now = clock.now()
     calendar = Calendar.objects.create(name=name, created_at=now, updated_at=now, **fields)
+    _store_public_holidays(calendar)
     catalogue_changed()
     _set_owners(calendar, spec)
     return calendar
@@ -103,6 +105,7 @@ def calendar_update(*, calendar_id: int, spec: CalendarSpec) -> Calendar:
         setattr(calendar, field, value)
     calendar.updated_at = clock.now()
     calendar.save()
+    _store_public_holidays(calendar)
     catalogue_changed()
     _set_owners(calendar, spec)
     sla_rebuild_open(ticket_ids=SlaClock.objects.filter(calendar=calendar).values("ticket_id"))
@@ -170,6 +173,12 @@ def calendar_by_name(name: str) -> Calendar:
     if calendar is None:
         raise InvalidInput(_("no calendar named '%(name)s'") % {"name": name}, field="calendar")
     return calendar
+
+
+def _store_public_holidays(calendar: Calendar) -> None:
+    """Store the country's holidays now, so that no web process has to ask the package."""
+    if calendar.country:
+        public_holidays_store([calendar.country], years=years_around(clock.now().year))
 
 
 # --- checks -------------------------------------------------------------------

@@ -13,7 +13,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,9 +21,10 @@ from django.db.models import QuerySet
 from expediter.core import clock
 from expediter.core.memo import SharedMemo
 from expediter.core.rows import Prepared, insert_prepared, prepare
-from expediter.sla.calc import BusinessCalendar, calendar_from_spec
+from expediter.sla.calc import BusinessCalendar, calendar_from_spec, split_country
 from expediter.sla.matching import PolicyCriteria, TicketFacts, best_policy
 from expediter.sla.models import Calendar, CalendarAssignment, SlaClock, SlaPolicy
+from expediter.sla.services.public_holidays import stored_public_holidays
 from expediter.sla.timeline import (
     CLOCK_VERBS,
     Clock,
@@ -497,12 +498,17 @@ def _business_calendar(
     holidays: tuple[str, ...],
     openings: tuple[tuple[str, str], ...],
 ) -> BusinessCalendar:
-    return calendar_from_spec(
-        time_zone=time_zone,
-        hours=hours,
-        country=country or None,
-        holidays=holidays,
-        openings=dict(openings),
+    """The country was checked when the calendar was saved: it is only split here.
+
+    Checking it again would load the ``holidays`` package, which the stored
+    public holidays exist to keep out of this process.
+    """
+    code, subdivision = split_country(country)
+    parsed = calendar_from_spec(
+        time_zone=time_zone, hours=hours, holidays=holidays, openings=dict(openings)
+    )
+    return replace(
+        parsed, country=code, subdivision=subdivision, public_holidays=stored_public_holidays
     )
 
 
