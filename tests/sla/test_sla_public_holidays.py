@@ -1,4 +1,4 @@
-"""Public holidays are asked of the ``holidays`` package once per year and read from the database."""
+"""Public holidays: asked of the ``holidays`` package once per year, then read from the database."""
 
 from __future__ import annotations
 
