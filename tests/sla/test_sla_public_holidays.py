@@ -120,16 +120,18 @@ def test_storing_asks_the_package_only_for_missing_years(package_never_asked: No
         public_holidays_store(["FR"], years=[2026, 2027])
 
 
-def test_the_daily_job_keeps_every_calendars_years_ahead_stored(at: Any) -> None:
+def test_the_daily_job_keeps_the_years_ahead_and_drops_other_versions(at: Any) -> None:
     at(THURSDAY_BEFORE_MAY_DAY)
     calendar_create(
         spec=CalendarSpec(
             name="Munich", time_zone="Europe/Berlin", hours="mon-fri 09:00-17:00", country="DE-BY"
         )
     )
+    PublicHolidayYear.objects.create(country="DE", year=2026, package_version="0.0", days=[])
     at(dt.datetime(2028, 1, 2, 9, 0, tzinfo=dt.UTC))
     assert public_holidays_keep_ahead() == 2  # 2029 and 2030; 2027 and 2028 were stored
     assert stored_years("DE") == [2025, 2026, 2027, 2028, 2029, 2030]
+    assert not PublicHolidayYear.objects.exclude(package_version=package_version()).exists()
     assert public_holidays_keep_ahead() == 0
     job = next(job for job in periodic.registered() if job.name == "sla.public_holidays")
     assert job.every == dt.timedelta(days=1)

@@ -91,7 +91,11 @@ def public_holidays_store(countries: Iterable[str], *, years: Iterable[int]) -> 
 
 
 def public_holidays_keep_ahead() -> int:
-    """Store the years around today for every calendar's country (the worker runs this daily)."""
+    """Store the years around today for every calendar's country (the worker runs this daily).
+
+    Rows another version of the package wrote are deleted: nothing reads them.
+    """
+    PublicHolidayYear.objects.exclude(package_version=package_version()).delete()
     countries = Calendar.objects.exclude(country="").values_list("country", flat=True).distinct()
     return public_holidays_store(countries, years=years_around(clock.now().year))
 
