@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from importlib import metadata
 
 from expediter.core import clock
@@ -56,19 +56,16 @@ def stored_public_holidays(country: str, subdivision: str | None, year: int) -> 
     return found
 
 
-def public_holidays_store(countries: Iterable[str], *, years: Iterable[int]) -> int:
+def public_holidays_store(countries: Iterable[str], *, years: Collection[int]) -> int:
     """Store the public holidays of ``countries`` (``FR``, ``FR-57``) for ``years``.
 
     Only missing years are asked of the package, so a call with everything
     already stored costs one query and never loads it. Returns how many
     years were stored.
     """
+    regions = {split_country(country) for country in countries}
     wanted = {
-        (code, subdivision or "", year)
-        for country in countries
-        for code, subdivision in [split_country(country)]
-        if code
-        for year in years
+        (code, subdivision or "", year) for code, subdivision in regions if code for year in years
     }
     if not wanted:
         return 0
