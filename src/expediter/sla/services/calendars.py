@@ -26,7 +26,7 @@ NAME_MAX = 120
 
 @dataclass(frozen=True)
 class Holiday:
-    """A custom day off (the country's public holidays come from ``public_holidays``)."""
+    """A custom day off; the country's public holidays are kept by ``public_holidays``."""
 
     date: dt.date
     name: str = ""
