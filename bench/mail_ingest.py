@@ -121,10 +121,12 @@ def warm_up() -> None:
     Also, for each language, the translation catalogues and the URL map
     Django keeps per language (acknowledgements go out in the requester's
     language), and the parser's lazily imported modules (the charset
-    guesser among them), by parsing one message that is not part of the run.
+    guesser among them), by parsing one message that is not part of the run,
+    and the patterns that check a sender's address.
     """
     from django.conf import settings
     from django.core.management import call_command
+    from django.core.validators import validate_email
     from django.template.loader import get_template
     from django.urls import get_resolver, reverse
     from django.utils import translation
@@ -150,6 +152,7 @@ def warm_up() -> None:
     # A subject in undeclared Shift_JIS: the charset guesser loads on its first guess.
     undeclared = "会議室の予約、明日".encode("shift_jis")
     parse_message(b"From: warm@up.example\r\nSubject: " + undeclared + b"\r\n\r\nwarm-up\r\n")
+    validate_email("warm@up.example")  # compiles the address patterns on first use
 
 
 def report(label: str, messages: list[bytes], root: Path) -> None:

@@ -10,6 +10,7 @@ may go.
 
 from __future__ import annotations
 
+import gc
 import sys
 from argparse import ArgumentParser
 from collections import Counter
@@ -92,6 +93,10 @@ class Command(ExpediterCommand):
         counts: Counter[str] = Counter()
         progress = _Progress(total) if sys.stderr.isatty() else None
         messages = ((f"{path.name}:{key}", raw) for key, raw in files.raw_messages(store))
+        # What is loaded by now lives as long as the process: out of the collector's sight,
+        # a full collection during a long import scans only what the import keeps (one such
+        # scan of the loaded application took 120 ms on a 2-core machine).
+        gc.freeze()
         for result in mail_import(messages=messages, source=InboundSource.IMPORT):
             counts[result.status] += 1
             counts["already_received"] += int(result.duplicate)
