@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 from django.core import mail as django_mail
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from tests.factories import make_requester, make_ticket
 
@@ -409,31 +409,37 @@ def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monk
     assert not InboundMessage.objects.filter(status=InboundStatus.PENDING).exists()
 
 
-def test_the_second_process_writes_a_batch_before_this_one_records_its_rows(
+@pytest.mark.django_db(transaction=True)
+def test_rows_are_committed_only_once_the_second_process_has_synced_their_bytes(
     monkeypatch, tmp_path
 ) -> None:
     _parsed_by_pid(monkeypatch)
-    writers = tmp_path / "writers"
+    parent, writers = os.getpid(), tmp_path / "writers"
     write, record = imports_module.write_raw_batch, imports_module._record_rows
 
-    def signed(raws: list[bytes]) -> list[str]:
+    def slow_and_signed(raws: list[bytes]) -> list[str]:
+        if os.getpid() != parent:
+            time.sleep(0.3)  # this process records the rows meanwhile
         digests = write(raws)
         with writers.open("a") as log:
             log.write(f"{os.getpid()}\n")
         return digests
 
-    def recorded_after_written(batch, digests, *, source):
-        assert all(blob_path(digest).exists() for digest in digests)
-        return record(batch, digests, source=source)
+    committed: list[bool] = []
 
-    monkeypatch.setattr(imports_module, "write_raw_batch", signed)
-    monkeypatch.setattr(imports_module, "_record_rows", recorded_after_written)
+    def recorded(batch, digests, *, source):
+        record(batch, digests, source=source)
+        on_disk = lambda: all(blob_path(digest).exists() for digest in digests)  # noqa: E731
+        transaction.on_commit(lambda: committed.append(on_disk()))
+
+    monkeypatch.setattr(imports_module, "write_raw_batch", slow_and_signed)
+    monkeypatch.setattr(imports_module, "_record_rows", recorded)
     results = run_import(*(message(n) for n in range(1, 6)))
     assert [r.status for r in results] == ["created"] * 5
+    assert committed == [True, True, True]
     pids = [int(pid) for pid in writers.read_text().split()]
-    # The first batch (one chunk) is written here, the later two there; the
-    # second process may finish its first before this one writes.
-    assert sorted(pid == os.getpid() for pid in pids) == [False, False, True]
+    # The first batch (one chunk) is written here, the later two there.
+    assert sorted(pid == parent for pid in pids) == [False, False, True]
 
 
 def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(

@@ -31,13 +31,18 @@ def blob_path(sha256: str) -> Path:
 _unsynced: ContextVar[list[str] | None] = ContextVar("blobs written, not synced", default=None)
 
 
+def content_address(data: bytes) -> str:
+    """The digest ``data`` is stored under."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def write_bytes(data: bytes) -> str:
     """Write ``data`` to its content address (once) and return the digest.
 
     The file is synced before this returns, unless it is written inside
     :func:`synced_at_end`, which syncs it with the others written there.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    digest = content_address(data)
     path = blob_path(digest)
     if path.exists():
         return digest

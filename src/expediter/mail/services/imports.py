@@ -20,9 +20,10 @@ Writing bytes and parsing them touch no database, so an import works ahead
 in a second process (:class:`_Helper`): while this process processes batch
 *n*, the other writes and syncs the bytes of batch *n + 1*, then parses
 them; this process parses whatever of a batch the other has not started by
-the time it is needed (:class:`_Parsing`), and records the batch's rows once
-its bytes are synced (:class:`_Writing`). A second process that fails or
-dies costs nothing but time: its share is done here instead.
+the time it is needed (:class:`_Parsing`), and records the batch's rows
+while the other syncs its bytes, committing them once they are synced
+(:class:`_Writing`). A second process that fails or dies costs nothing but
+time: its share is done here instead.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from expediter.mail.services.intake import (
 )
 from expediter.mail.services.lookups import IntakeLookups
 from expediter.tickets.models import StoredBlob
+from expediter.tickets.storage import content_address
 
 logger = logging.getLogger("expediter.mail")
 
@@ -131,7 +133,7 @@ def _finish(
     Bytes that an earlier batch of this import stored are settled by then:
     their results read what that batch recorded.
     """
-    _store(batch, writing.digests(), source=source)
+    _store(batch, writing, source=source)
     parsing.wait()
     _process([delivery for delivery in _fresh(batch) if delivery.parsed is not None])
     return [_result_of(delivery) for delivery in batch]
@@ -146,12 +148,25 @@ class _Writing:
     def __init__(self, raws: list[bytes], future: Future[list[str]] | None) -> None:
         self.raws = raws
         self.future = future
+        self.synced = False
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether the second process is writing the bytes."""
+        return self.future is not None
 
     def digests(self) -> list[str]:
-        """Each message's digest, once every one of them is synced to disk."""
+        """Each message's content address, known before its bytes are on disk."""
+        return [content_address(raw) for raw in self.raws]
+
+    def wait_synced(self) -> None:
+        """Return once every message of the batch is written and synced to disk."""
+        if self.synced:
+            return
         # Bytes the second process wrote before failing are found in place here.
-        digests = _done_there(self.future, "writing")
-        return write_raw_batch(self.raws) if digests is None else digests
+        if _done_there(self.future, "writing") is None:
+            write_raw_batch(self.raws)
+        self.synced = True
 
 
 def _done_there(future: Future[T] | None, doing: str) -> T | None:
@@ -170,11 +185,23 @@ def _write_batch(raws: list[bytes]) -> list[str]:
     return write_raw_batch(raws)
 
 
-def _store(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
+def _store(batch: list[_Delivery], writing: _Writing, *, source: str) -> None:
+    """The batch's rows, committed only once its bytes are synced.
+
+    While the second process syncs the bytes, this one records the rows;
+    the commit waits for the sync, so a committed row never points at bytes
+    a power cut could take back. Bytes written here are synced first, before
+    the write lock is taken.
+    """
+    if not writing.elsewhere:
+        writing.wait_synced()
+    digests = writing.digests()
     try:
         with transaction.atomic():
             _record_rows(batch, digests, source=source)
+            writing.wait_synced()
     except IntegrityError:  # another process stored some of these bytes at the same moment
+        writing.wait_synced()
         _store_one_by_one(batch, digests, source=source)
 
 
