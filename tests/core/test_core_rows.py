@@ -13,6 +13,7 @@ from expediter.core.rows import (
     first_instance,
     insert,
     insert_all,
+    insert_batch,
     insert_prepared,
     prepare,
     selected_columns,
@@ -60,6 +61,37 @@ def test_several_rows_get_distinct_ids_in_order() -> None:
         ("v1",),
         ("v2",),
     ]
+
+
+def test_a_batch_spanning_several_statements_gets_its_ids_in_order_and_reads_back() -> None:
+    ticket, agent = make_ticket(), make_agent()
+    later = AT + dt.timedelta(hours=1)
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            actor=agent if i % 2 else None,
+            verb=f"v{i}",
+            changes={"n": i},
+            at=AT if i % 3 else later,
+        )
+        for i in range(400)  # SQLite takes 999 values per statement: 166 rows of 6
+    ]
+    insert_batch(events)
+    ids = [event.pk for event in events]
+    assert len(set(ids)) == 400 and ids == sorted(ids)
+    assert not any(event._state.adding for event in events)
+    stored = {e.pk: e for e in TicketEvent.objects.filter(pk__in=ids)}
+    assert [(stored[i].verb, stored[i].actor_id, stored[i].changes, stored[i].at) for i in ids] == [
+        (e.verb, e.actor_id, e.changes, e.at) for e in events
+    ]
+
+
+def test_a_batch_converts_equal_values_of_different_types_apart() -> None:
+    ticket = make_ticket()
+    events = [TicketEvent(ticket=ticket, verb=verb, at=AT) for verb in (1, True, 1.0, 1)]
+    insert_batch(events)
+    stored = TicketEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
+    assert [e.verb for e in stored] == ["1", "True", "1.0", "1"]
 
 
 def test_a_row_whose_key_is_another_row_keeps_that_key() -> None:

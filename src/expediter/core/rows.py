@@ -17,6 +17,9 @@ ordinary way, so no receiver is ever skipped. A model's own ``save()`` is
 not called for a new row: use this only for models whose ``save()`` adds
 nothing to an insert (``TicketEvent.save()`` only refuses updates, and a row
 that already has an id goes through ``save()`` here too).
+
+:func:`insert_batch` is ``bulk_create`` for many new rows at a time (a mail
+import's batch), which sends no signals either.
 """
 
 from __future__ import annotations
@@ -36,8 +39,21 @@ M = TypeVar("M", bound=Model)
 @dataclass(frozen=True)
 class _Plan:
     fields: tuple[Field, ...]  # type: ignore[type-arg]
-    sql: str
-    returns_pk: bool
+    into: str  # INSERT INTO table (columns)
+    returning: str  # " RETURNING pk", or nothing
+
+    @property
+    def returns_pk(self) -> bool:
+        return bool(self.returning)
+
+    @functools.cached_property
+    def sql(self) -> str:
+        return self.rows_sql(1)
+
+    def rows_sql(self, rows: int) -> str:
+        """The INSERT with ``rows`` rows of values."""
+        values = ", ".join([f"({', '.join(['%s'] * len(self.fields))})"] * rows)
+        return f"{self.into} VALUES {values}{self.returning}"
 
 
 @dataclass
@@ -119,6 +135,48 @@ def insert_prepared(prepared: Prepared[M]) -> None:
             obj._state.db = alias
 
 
+def insert_batch(objs: Sequence[M]) -> None:
+    """Write new rows for ``objs`` (all of one model, none with a chosen id), many per INSERT.
+
+    What ``bulk_create`` does for such rows (no ``save()``, no signals), at a
+    fraction of its cost per value: a value the rows share (the same time,
+    status or empty text in each row of a mail batch) goes through its
+    field's ``get_db_prep_save`` once.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    db = connections[alias]
+    plan = _plan(model, alias)
+    converted: dict[tuple[int, type, Any], Any] = {}
+
+    def value(position: int, field: Field, obj: M) -> Any:  # type: ignore[type-arg]
+        given = field.pre_save(obj, True)
+        key = (position, type(given), given)
+        try:
+            return converted[key]
+        except KeyError:
+            converted[key] = prepared = field.get_db_prep_save(given, db)
+            return prepared
+        except TypeError:  # unhashable, as a JSON field's list
+            return field.get_db_prep_save(given, db)
+
+    fields = tuple(enumerate(plan.fields))
+    size = max(db.ops.bulk_batch_size(list(plan.fields), objs), 1)
+    for start in range(0, len(objs), size):
+        chunk = objs[start : start + size]
+        params = [value(position, field, obj) for obj in chunk for position, field in fields]
+        with db.cursor() as cursor:
+            cursor.execute(plan.rows_sql(len(chunk)), params)
+            ids = [row[0] for row in cursor.fetchall()] if plan.returns_pk else []
+        for index, obj in enumerate(chunk):
+            if plan.returns_pk:
+                obj.pk = ids[index]
+            obj._state.adding = False
+            obj._state.db = alias
+
+
 def selected_columns(model: type[Model], alias: str) -> str:
     """Every concrete column of ``model`` under a table alias, quoted.
 
@@ -178,8 +236,5 @@ def _plan(model: type[Model], alias: str) -> _Plan:
     auto_pk = meta.auto_field is not None and meta.pk is meta.auto_field
     fields = tuple(field for field in meta.concrete_fields if not (auto_pk and field.primary_key))
     columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    if auto_pk:
-        sql += f" RETURNING {quote(meta.pk.column)}"  # type: ignore[union-attr]
-    return _Plan(fields=fields, sql=sql, returns_pk=auto_pk)
+    returning = f" RETURNING {quote(meta.pk.column)}" if auto_pk else ""  # type: ignore[union-attr]
+    return _Plan(fields, f"INSERT INTO {quote(meta.db_table)} ({columns})", returning)

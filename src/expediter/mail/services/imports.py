@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, transaction
 
 from expediter.core import clock
+from expediter.core.rows import insert_batch
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
 from expediter.mail.quoting import split_reply
@@ -206,7 +207,7 @@ def _store(batch: list[_Delivery], writing: _Writing, *, source: str) -> None:
 
 
 def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
-    """Rows for the new bytes in one INSERT (two with their blobs), claimed for this import."""
+    """Rows for the new bytes and their blobs, many per INSERT, claimed for this import."""
     known = {row.sha256: row for row in InboundMessage.objects.filter(sha256__in=set(digests))}
     new: dict[str, _Delivery] = {}
     for delivery, digest in zip(batch, digests, strict=True):
@@ -218,7 +219,7 @@ def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> 
             new[digest] = delivery
     blobs = _blob_ids({digest: len(delivery.raw) for digest, delivery in new.items()})
     now = clock.now()
-    rows = InboundMessage.objects.bulk_create(
+    rows = [
         InboundMessage(
             blob_id=blobs[digest],
             sha256=digest,
@@ -229,7 +230,8 @@ def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> 
             claimed_until=now + CLAIM,
         )
         for digest, delivery in new.items()
-    )
+    ]
+    insert_batch(rows)
     for delivery, row in zip(new.values(), rows, strict=True):
         delivery.inbound, delivery.fresh = row, True
 
@@ -237,9 +239,9 @@ def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> 
 def _blob_ids(sizes: dict[str, int]) -> dict[str, int]:
     """``{sha256: StoredBlob id}``, creating the blobs not recorded yet."""
     ids = dict(StoredBlob.objects.filter(sha256__in=list(sizes)).values_list("sha256", "pk"))
-    missing = [StoredBlob(sha256=digest, size=size) for digest, size in sizes.items()]
-    created = StoredBlob.objects.bulk_create(blob for blob in missing if blob.sha256 not in ids)
-    ids.update((blob.sha256, blob.pk) for blob in created)
+    missing = [StoredBlob(sha256=d, size=size) for d, size in sizes.items() if d not in ids]
+    insert_batch(missing)
+    ids.update((blob.sha256, blob.pk) for blob in missing)
     return ids
 
 
