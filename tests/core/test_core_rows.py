@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from tests.factories import make_agent, make_requester, make_ticket
 
@@ -18,6 +18,7 @@ from expediter.core.rows import (
     prepare,
     selected_columns,
 )
+from expediter.mail.models import Mailbox
 from expediter.staff.models import ApiToken, User
 from expediter.tickets.models import Ticket, TicketEvent, TicketSearchText
 
@@ -92,6 +93,16 @@ def test_a_batch_converts_equal_values_of_different_types_apart() -> None:
     insert_batch(events)
     stored = TicketEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
     assert [e.verb for e in stored] == ["1", "True", "1.0", "1"]
+
+
+def test_a_batch_encrypts_the_same_secret_anew_for_each_row() -> None:
+    boxes = [Mailbox(name=f"box {i}", host="imap.corp.example", secret="same") for i in (1, 2)]
+    insert_batch(boxes)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM mail_mailbox ORDER BY id")
+        tokens = [row[0] for row in cursor.fetchall()]
+    assert len(set(tokens)) == 2 and "same" not in tokens  # a nonce each, never shared
+    assert [box.secret for box in Mailbox.objects.order_by("pk")] == ["same", "same"]
 
 
 def test_a_row_whose_key_is_another_row_keeps_that_key() -> None:

@@ -141,7 +141,9 @@ def insert_batch(objs: Sequence[M]) -> None:
     What ``bulk_create`` does for such rows (no ``save()``, no signals), at a
     fraction of its cost per value: a value the rows share (the same time,
     status or empty text in each row of a mail batch) goes through its
-    field's ``get_db_prep_save`` once.
+    field's ``get_db_prep_save`` once, when the field is one of Django's own,
+    whose conversion depends on the value alone (an encrypted field's does
+    not: each value gets its own nonce).
     """
     if not objs:
         return
@@ -153,6 +155,8 @@ def insert_batch(objs: Sequence[M]) -> None:
 
     def value(position: int, field: Field, obj: M) -> Any:  # type: ignore[type-arg]
         given = field.pre_save(obj, True)
+        if not _converts_by_value(type(field)):
+            return field.get_db_prep_save(given, db)
         key = (position, type(given), given)
         try:
             return converted[key]
@@ -175,6 +179,12 @@ def insert_batch(objs: Sequence[M]) -> None:
                 obj.pk = ids[index]
             obj._state.adding = False
             obj._state.db = alias
+
+
+@functools.cache
+def _converts_by_value(field_class: type) -> bool:
+    """Whether the field is one of Django's own, whose stored value follows from the value."""
+    return field_class.__module__.startswith("django.db.models.")
 
 
 def selected_columns(model: type[Model], alias: str) -> str:
