@@ -155,7 +155,7 @@ def insert_batch(objs: Sequence[M]) -> None:
 
     def value(position: int, field: Field, obj: M) -> Any:  # type: ignore[type-arg]
         given = field.pre_save(obj, True)
-        if not _converts_by_value(type(field)):
+        if not _converts_by_value(field):
             return field.get_db_prep_save(given, db)
         key = (position, type(given), given)
         try:
@@ -181,10 +181,9 @@ def insert_batch(objs: Sequence[M]) -> None:
             obj._state.db = alias
 
 
-@functools.cache
-def _converts_by_value(field_class: type) -> bool:
+def _converts_by_value(field: Field) -> bool:  # type: ignore[type-arg]
     """Whether the field is one of Django's own, whose stored value follows from the value."""
-    return field_class.__module__.startswith("django.db.models.")
+    return type(field).__module__.startswith("django.db.models.")
 
 
 def selected_columns(model: type[Model], alias: str) -> str:
