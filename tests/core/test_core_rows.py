@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -89,10 +90,11 @@ def test_a_batch_spanning_several_statements_gets_its_ids_in_order_and_reads_bac
 
 def test_a_batch_converts_equal_values_of_different_types_apart() -> None:
     ticket = make_ticket()
-    events = [TicketEvent(ticket=ticket, verb=verb, at=AT) for verb in (1, True, 1.0, 1)]
+    verbs = (1, True, 1.0, 1, Decimal("1.0"), Decimal("1.00"))
+    events = [TicketEvent(ticket=ticket, verb=verb, at=AT) for verb in verbs]
     insert_batch(events)
     stored = TicketEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
-    assert [e.verb for e in stored] == ["1", "True", "1.0", "1"]
+    assert [e.verb for e in stored] == ["1", "True", "1.0", "1", "1.0", "1.00"]
 
 
 def test_a_batch_encrypts_the_same_secret_anew_for_each_row() -> None:

@@ -24,13 +24,14 @@ import's batch), which sends no signals either.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, router
-from django.db.models import Field, Model
+from django.db.models import DateTimeField, Field, Model
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -141,9 +142,7 @@ def insert_batch(objs: Sequence[M]) -> None:
     What ``bulk_create`` does for such rows (no ``save()``, no signals), at a
     fraction of its cost per value: a value the rows share (the same time,
     status or empty text in each row of a mail batch) goes through its
-    field's ``get_db_prep_save`` once, when the field is one of Django's own,
-    whose conversion depends on the value alone (an encrypted field's does
-    not: each value gets its own nonce).
+    field's ``get_db_prep_save`` once (see :class:`_Converter`).
     """
     if not objs:
         return
@@ -151,20 +150,7 @@ def insert_batch(objs: Sequence[M]) -> None:
     alias = router.db_for_write(model)
     db = connections[alias]
     plan = _plan(model, alias)
-    converted: dict[tuple[int, type, Any], Any] = {}
-
-    def value(position: int, field: Field, obj: M) -> Any:  # type: ignore[type-arg]
-        given = field.pre_save(obj, True)
-        if not _converts_by_value(field):
-            return field.get_db_prep_save(given, db)
-        key = (position, type(given), given)
-        try:
-            return converted[key]
-        except KeyError:
-            converted[key] = prepared = field.get_db_prep_save(given, db)
-            return prepared
-        except TypeError:  # unhashable, as a JSON field's list
-            return field.get_db_prep_save(given, db)
+    value = _Converter(db)
 
     fields = tuple(enumerate(plan.fields))
     size = max(db.ops.bulk_batch_size(list(plan.fields), objs), 1)
@@ -181,9 +167,40 @@ def insert_batch(objs: Sequence[M]) -> None:
             obj._state.db = alias
 
 
-def _converts_by_value(field: Field) -> bool:  # type: ignore[type-arg]
-    """Whether the field is one of Django's own, whose stored value follows from the value."""
-    return type(field).__module__.startswith("django.db.models.")
+class _Converter:
+    """Each field's stored form of each value, converted once per value the rows share.
+
+    Only where equal values are the same value (text, whole numbers, None, a
+    moment for a date-time field; not ``Decimal("1.0")`` and ``Decimal("1.00")``), and
+    only for Django's own fields, whose conversion follows from the value
+    alone (an encrypted field draws a nonce for each value).
+    """
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.done: dict[tuple[int, type, Any], Any] = {}
+
+    def __call__(self, position: int, field: Field, obj: Model) -> Any:  # type: ignore[type-arg]
+        given = field.pre_save(obj, True)
+        if not _same_when_equal(field, given):
+            return field.get_db_prep_save(given, self.db)
+        key = (position, type(given), given)
+        stored = self.done.get(key, _MISSING)
+        if stored is _MISSING:
+            stored = self.done[key] = field.get_db_prep_save(given, self.db)
+        return stored
+
+
+_MISSING = object()
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _same_when_equal(field: Field, value: Any) -> bool:  # type: ignore[type-arg]
+    if not type(field).__module__.startswith("django.db.models."):
+        return False
+    return type(value) in _PLAIN or (
+        type(value) is dt.datetime and isinstance(field, DateTimeField)
+    )
 
 
 def selected_columns(model: type[Model], alias: str) -> str:
