@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from tests.core.sqlite_files import atomic, file_wrapper
 
 from expediter.core.sqlite.base import DatabaseWrapper
@@ -68,3 +69,16 @@ def test_concurrent_writers_all_commit_in_turn(tmp_path: Path, database: Databas
     with database.cursor() as cursor:
         cursor.execute("SELECT value FROM counter")
         assert cursor.fetchone() == (150,)
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_still_takes_its_values_and_keeps_a_literal_percent() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the placeholder conversion is SQLite's")
+    for value in (1, 2):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s, '100%%'", [value])
+            assert cursor.fetchone() == (value, "100%")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %(n)s", {"n": 3})
+        assert cursor.fetchone() == (3,)

@@ -20,12 +20,32 @@ thread (see ``checkpoints``), so that no request's commit pays for one.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.db.backends.sqlite3 import base
+
+
+class _CursorWrapper(base.SQLiteCursorWrapper):
+    """Each statement's ``%s`` placeholders become ``?`` once, not at every run.
+
+    A desk runs the same few hundred statements all day; Django rewrites
+    each one with a regular expression every time it runs (about 10 µs, a
+    sixth of what a short INSERT costs in all).
+    """
+
+    def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
+        if param_names is None:
+            return _qmark_style(query)
+        return str(super().convert_query(query, param_names=param_names))  # type: ignore[misc]
+
+
+@functools.lru_cache(maxsize=512)
+def _qmark_style(query: str) -> str:
+    return str(base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%"))
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -42,6 +62,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not DatabaseWrapper.checkpoint_on_commit:
             conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        return self.connection.cursor(factory=_CursorWrapper)
 
     def _start_transaction_under_autocommit(self) -> None:
         self._take_writer_lock()
