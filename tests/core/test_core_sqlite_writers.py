@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from tests.core.sqlite_files import atomic, file_wrapper
+from tests.factories import make_requester
 
 from expediter.core.sqlite.base import DatabaseWrapper
+from expediter.staff.models import User
 
 
 def _lock_is_free(path: Path) -> bool:
@@ -82,3 +85,17 @@ def test_a_statement_run_again_still_takes_its_values_and_keeps_a_literal_percen
     with connection.cursor() as cursor:
         cursor.execute("SELECT %(n)s", {"n": 3})
         assert cursor.fetchone() == (3,)
+
+
+@pytest.mark.django_db
+def test_a_savepoint_rolls_back_its_own_writes_and_is_seen_where_queries_are_counted() -> None:
+    with transaction.atomic():
+        kept = make_requester()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_requester()
+            raise RuntimeError
+    assert list(User.objects.values_list("pk", flat=True)) == [kept.pk]
+    with CaptureQueriesContext(connection) as counted, transaction.atomic():
+        make_requester()
+    if connection.vendor == "sqlite":
+        assert any(q["sql"].startswith("SAVEPOINT") for q in counted.captured_queries)

@@ -69,10 +69,37 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         self._take_writer_lock()
         try:
-            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+            mode = self.transaction_mode  # type: ignore[attr-defined]
+            self._run_bare(f"BEGIN {mode}" if mode else "BEGIN")
         except BaseException:
             self._release_writer_lock()
             raise
+
+    # A mail import opens a savepoint for each message. Django runs these
+    # statements through a whole cursor (about 25 µs each, against 5 µs).
+    def _savepoint(self, sid: str) -> None:
+        self._run_bare(self.ops.savepoint_create_sql(sid))
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        self._run_bare(self.ops.savepoint_rollback_sql(sid))
+
+    def _savepoint_commit(self, sid: str) -> None:
+        self._run_bare(self.ops.savepoint_commit_sql(sid))
+
+    def _run_bare(self, sql: str) -> None:
+        """A statement without parameters, straight on the connection when nobody watches.
+
+        Through a cursor when queries are logged (``DEBUG``, tests that count
+        queries) or wrapped, so that they see it as before.
+        """
+        if self.queries_logged or self.execute_wrappers:
+            with self.cursor() as cursor:
+                cursor.execute(sql)
+            return
+        self.ensure_connection()
+        self.validate_thread_sharing()
+        with self.wrap_database_errors:
+            self.connection.execute(sql)
 
     def _commit(self) -> None:
         try:
