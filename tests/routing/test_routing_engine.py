@@ -138,6 +138,7 @@ agents_strategy = st.lists(
         last_assigned_at=st.none() | st.integers(0, 600).map(lambda m: NOW - timedelta(minutes=m)),
     ),
     max_size=12,
+    unique_by=lambda agent: agent.id,  # people of a desk have an id each
 )
 tickets_strategy = st.builds(
     TicketFacts,
