@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 
 from expediter.core.rows import (
@@ -225,3 +226,19 @@ def test_a_row_read_with_hand_written_sql_converts_as_the_orm_does() -> None:
 
 def test_no_row_reads_as_none() -> None:
     assert first_instance(User, _selected_by_email(), ["nobody@corp.example"]) is None
+
+
+def test_a_statement_nobody_watches_still_fails_with_django_s_error() -> None:
+    ticket = make_ticket()
+    TicketSearchText.objects.filter(ticket=ticket).delete()
+    insert(TicketSearchText(ticket=ticket, text="first"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(TicketSearchText(ticket=ticket, text="second"))  # one row per ticket
+    assert TicketSearchText.objects.get(ticket=ticket).text == "first"
+
+
+def test_a_statement_is_seen_where_queries_are_counted() -> None:
+    ticket = make_ticket()
+    with CaptureQueriesContext(connection) as counted:
+        insert(TicketEvent(ticket=ticket, verb="counted", at=AT))
+    assert [q["sql"] for q in counted.captured_queries if "tickets_ticketevent" in q["sql"]]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -85,6 +85,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _savepoint_commit(self, sid: str) -> None:
         self._run_bare(self.ops.savepoint_commit_sql(sid))
+
+    @contextmanager
+    def executed_bare(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+        """The connection's own cursor, on which ``sql`` ran (see ``rows.executed``)."""
+        self.ensure_connection()
+        self.validate_thread_sharing()
+        self.validate_no_broken_transaction()
+        with self.wrap_database_errors:
+            cursor = self.connection.execute(_qmark_style(sql), params)
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
     def _run_bare(self, sql: str) -> None:
         """A statement without parameters, straight on the connection when nobody watches.

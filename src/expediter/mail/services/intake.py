@@ -22,6 +22,7 @@ from django.db.models import Field
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
+from expediter.core.rows import executed
 from expediter.mail import selectors
 from expediter.mail.addresses import desk_addresses
 from expediter.mail.decide import Decision, Facts, JoinedBy, decide
@@ -176,12 +177,9 @@ def _update_if_pending(inbound: InboundMessage) -> bool:
     """
     fields = _recorded_fields()
     values = [f.get_db_prep_save(getattr(inbound, f.attname), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _pending_update_sql(connection.vendor),
-            [*values, inbound.pk, InboundStatus.PENDING.value],
-        )
-        return cursor.rowcount == 1
+    params = [*values, inbound.pk, InboundStatus.PENDING.value]
+    with executed(_pending_update_sql(connection.vendor), params) as cursor:
+        return bool(cursor.rowcount == 1)
 
 
 def _field(name: str) -> Field[Any, Any]:

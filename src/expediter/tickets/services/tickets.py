@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from expediter.core import clock, hooks
 from expediter.core.errors import InvalidInput, InvalidTransition, NotPermitted
 from expediter.core.memo import SharedMemo
-from expediter.core.rows import insert_prepared, prepare
+from expediter.core.rows import executed, insert_prepared, prepare
 from expediter.staff import policies
 from expediter.staff.models import STAFF_ROLES, Role, Team, User
 from expediter.tickets.models import (
@@ -48,10 +48,8 @@ P = ParamSpec("P")
 
 def _allocate_number() -> int:
     """Next ticket number with a single atomic UPDATE (no gaps under concurrency)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tickets_ticketnumber SET value = value + 1 WHERE id = 1 RETURNING value"
-        )
+    sql = "UPDATE tickets_ticketnumber SET value = value + 1 WHERE id = 1 RETURNING value"
+    with executed(sql, ()) as cursor:
         row = cursor.fetchone()
     if row is not None:
         return int(row[0])
