@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
@@ -19,8 +20,9 @@ from expediter.core.rows import (
     insert_prepared,
     prepare,
     selected_columns,
+    stored_value,
 )
-from expediter.mail.models import Mailbox
+from expediter.mail.models import InboundMessage, Mailbox
 from expediter.staff.models import ApiToken, User
 from expediter.tickets.models import Ticket, TicketEvent, TicketSearchText
 
@@ -242,3 +244,22 @@ def test_a_statement_is_seen_where_queries_are_counted() -> None:
     with CaptureQueriesContext(connection) as counted:
         insert(TicketEvent(ticket=ticket, verb="counted", at=AT))
     assert [q["sql"] for q in counted.captured_queries if "tickets_ticketevent" in q["sql"]]
+
+
+@pytest.mark.parametrize("model", [Ticket, TicketEvent, InboundMessage, Mailbox, User])
+def test_a_value_stored_as_is_is_what_django_would_store(model: type) -> None:
+    for field in model._meta.concrete_fields:
+        for value in (None, "", "Ticket 7", 0, 7):
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError):
+                continue  # a value this field never takes
+            if field.get_db_prep_save(value, connection) != expected:
+                continue  # drawn anew each time (an encrypted field): tested apart
+            assert stored_value(field, value, connection) == expected, (field, value)
+            assert type(stored_value(field, value, connection)) is type(expected), (field, value)
+
+
+def test_an_encrypted_value_is_always_encrypted() -> None:
+    field = Mailbox._meta.get_field("secret")
+    assert stored_value(field, "hunter2", connection) not in {"hunter2", None}

@@ -32,7 +32,18 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, router
-from django.db.models import DateTimeField, Field, Model
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    CharField,
+    DateTimeField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    SmallAutoField,
+    TextField,
+)
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -104,7 +115,7 @@ def prepare(objs: Sequence[M], *, later: Sequence[str] = ()) -> Prepared[M]:
             [
                 None
                 if field.attname in later
-                else field.get_db_prep_save(field.pre_save(obj, True), db)
+                else stored_value(field, field.pre_save(obj, True), db)
                 for field in plan.fields
             ]
         )
@@ -128,7 +139,7 @@ def insert_prepared(prepared: Prepared[M]) -> None:
             related = [field for _, field in prepared.later]
             obj._prepare_related_fields_for_save("save", fields=related)  # type: ignore[attr-defined]
         for position, field in prepared.later:
-            params[position] = field.get_db_prep_save(field.pre_save(obj, True), db)
+            params[position] = stored_value(field, field.pre_save(obj, True), db)
         with executed(plan.sql, params, using=alias) as cursor:
             if plan.returns_pk:
                 obj.pk = cursor.fetchone()[0]
@@ -187,6 +198,45 @@ def insert_batch(objs: Sequence[M]) -> None:
             obj._state.db = alias
 
 
+def stored_value(field: Field, value: Any, db: Any) -> Any:  # type: ignore[type-arg]
+    """``field.get_db_prep_save(value, db)``, without its cost where it changes nothing.
+
+    Django's own text fields store a ``str`` as it is, its fields store None
+    as NULL, and on SQLite its integer fields and keys to an integer id store
+    an ``int`` as it is (PostgreSQL's driver is given a typed integer): the
+    conversion (several calls deep, a few µs each time) is skipped for those,
+    and made for every other value and field.
+    """
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        key = f"_stored_as_is_{db.vendor}"
+        plain = field.__dict__.get(key)
+        if plain is None:
+            plain = field.__dict__[key] = _stored_as_is(field, db.vendor)
+        if kind in plain:
+            return value
+    return field.get_db_prep_save(value, db)
+
+
+_TEXT = (CharField, TextField)
+_WHOLE = (IntegerField, AutoField, BigAutoField, SmallAutoField)
+
+
+def _stored_as_is(field: Field, vendor: str) -> frozenset[type]:  # type: ignore[type-arg]
+    """The value types ``field`` stores unchanged (see :func:`stored_value`)."""
+    if not type(field).__module__.startswith("django.db.models.fields"):
+        return frozenset()
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    if type(target).__module__ != "django.db.models.fields":
+        return frozenset()
+    kinds: set[type] = {type(None)}
+    if isinstance(target, _TEXT):
+        kinds.add(str)
+    if isinstance(target, _WHOLE) and vendor == "sqlite":
+        kinds.add(int)
+    return frozenset(kinds)
+
+
 class _Converter:
     """Each field's stored form of each value, converted once per value the rows share.
 
@@ -203,11 +253,11 @@ class _Converter:
     def __call__(self, position: int, field: Field, obj: Model) -> Any:  # type: ignore[type-arg]
         given = field.pre_save(obj, True)
         if not _same_when_equal(field, given):
-            return field.get_db_prep_save(given, self.db)
+            return stored_value(field, given, self.db)
         key = (position, type(given), given)
         stored = self.done.get(key, _MISSING)
         if stored is _MISSING:
-            stored = self.done[key] = field.get_db_prep_save(given, self.db)
+            stored = self.done[key] = stored_value(field, given, self.db)
         return stored
 
 

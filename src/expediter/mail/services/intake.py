@@ -17,12 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
-from expediter.core.rows import executed
+from expediter.core.rows import executed, stored_value
 from expediter.mail import selectors
 from expediter.mail.addresses import desk_addresses
 from expediter.mail.decide import Decision, Facts, JoinedBy, decide
@@ -175,10 +175,10 @@ def _update_if_pending(inbound: InboundMessage) -> bool:
     database instead, and each value is converted by its model field as the
     ORM would convert it.
     """
-    fields = _recorded_fields()
-    values = [f.get_db_prep_save(getattr(inbound, f.attname), connection) for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy, for each value
+    values = [stored_value(f, getattr(inbound, f.attname), db) for f in _recorded_fields()]
     params = [*values, inbound.pk, InboundStatus.PENDING.value]
-    with executed(_pending_update_sql(connection.vendor), params) as cursor:
+    with executed(_pending_update_sql(db.vendor), params) as cursor:
         return bool(cursor.rowcount == 1)
 
 
