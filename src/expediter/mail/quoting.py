@@ -217,13 +217,24 @@ def _splitter_at(lines: list[str], kinds: list[str], index: int) -> tuple[_Cut, 
         return _Cut(_separator_above(lines, index)), header_end
     if not _may_start_attribution(line):
         return None
+    # The lines are joined only when they could end an attribution: the joined
+    # text ends as its last line with text does, and only grows with the span.
+    length, last_text = -1, index
     for span in range(1, _ATTRIBUTION_SPAN + 1):
-        if index + span > len(lines) or "q" in kinds[index + 1 : index + span]:
+        end = index + span
+        if end > len(lines) or "q" in kinds[index + 1 : end]:
             break
-        joined = " ".join(part.strip() for part in lines[index : index + span])
+        part = lines[end - 1].strip()
+        length += len(part) + 1
+        if length > _MAX_ATTRIBUTION:
+            break
+        last_text = end - 1 if part else last_text
+        if not _ends_like_attribution(lines[last_text]):
+            continue
+        joined = " ".join(part.strip() for part in lines[index:end])
         column = _attribution_column(joined, line)
         if column is not None:
-            return _Cut(index, column), index + span
+            return _Cut(index, column), end
     return None
 
 
