@@ -452,7 +452,9 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     assert [r.status for r in results] == ["created"] * 6
     parsers = _parsers_of(results)
     assert parsers[0] != os.getpid()  # the second process took the first chunk
-    assert parsers[-1] == os.getpid()  # and this one the last, rather than wait
+    # and this one every other, rather than wait: also the second, which the pool
+    # had already handed on (and could no longer cancel) but the other had not started
+    assert parsers[1:] == [os.getpid()] * 5
 
 
 def _failing_on(text: bytes, name: str):

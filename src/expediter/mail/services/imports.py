@@ -276,15 +276,59 @@ def _parse(delivery: _Delivery) -> None:
         delivery.result = _failed(delivery.inbound, error)
 
 
-def _parse_batch(raws: list[bytes], options: dict[str, Any]) -> list[ParsedMessage | None]:
+def _parse_batch(
+    raws: list[bytes], options: dict[str, Any], slot: int | None = None
+) -> list[ParsedMessage | None] | None:
     """What the second process runs for a chunk: the parser alone, no database.
 
     A person's message is likely to become an article, whose display folds
     the quotation: that split is worked out here too, on the other core.
     A message the parser fails on is left (``None``) to the importing
-    process, which records the failure.
+    process, which records the failure. A chunk the importing process took
+    over meanwhile (see :class:`_Claims`) is left to it whole (``None``).
     """
+    if slot is not None and _CLAIMS is not None and not _CLAIMS.start(slot):
+        return None
     return [_parse_apart(raw, options) for raw in raws]
+
+
+class _Claims:
+    """Which process parses each chunk, settled once, in memory both processes share.
+
+    A chunk waiting in the pool's queue cannot be cancelled once the pool
+    has handed it on to the second process (it does so a chunk ahead); this
+    process may still take it over, as long as the other has not started it.
+    """
+
+    FREE, STARTED, TAKEN = 0, 1, 2
+    SLOTS = 4096  # chunks in flight at once are a few batches' worth
+
+    def __init__(self) -> None:
+        self.states = multiprocessing.get_context("fork").Array("b", self.SLOTS)
+        self.next = 0
+
+    def new(self) -> int:
+        slot, self.next = self.next, (self.next + 1) % self.SLOTS
+        self.states[slot] = self.FREE
+        return slot
+
+    def start(self, slot: int) -> bool:
+        """In the second process: whether it parses the chunk (not taken over)."""
+        return self._settle(slot, self.STARTED, unless=self.TAKEN)
+
+    def take(self, slot: int) -> bool:
+        """In this process: whether it parses the chunk (not started there)."""
+        return self._settle(slot, self.TAKEN, unless=self.STARTED)
+
+    def _settle(self, slot: int, state: int, *, unless: int) -> bool:
+        with self.states.get_lock():
+            if self.states[slot] == unless:
+                return False
+            self.states[slot] = state
+            return True
+
+
+_CLAIMS: _Claims | None = None  # set before the second process is forked, which inherits it
 
 
 def _parse_apart(raw: bytes, options: dict[str, Any]) -> ParsedMessage | None:
@@ -301,8 +345,9 @@ def _with_reply_split(parsed: ParsedMessage) -> ParsedMessage:
     return replace(parsed, reply_split=split_reply(parsed.text, sender_name=sender_name))
 
 
-_ChunkParse = Future[list[ParsedMessage | None]]
-_Chunk = tuple[list[_Delivery], _ChunkParse | None]  # no future: parsed in this process
+_ChunkParse = Future[list[ParsedMessage | None] | None]
+# No future: parsed in this process. A slot: the chunk's claim (see _Claims).
+_Chunk = tuple[list[_Delivery], _ChunkParse | None, int | None]
 
 
 class _Parsing:
@@ -315,17 +360,27 @@ class _Parsing:
     (plain messages that each open a ticket) is the slower step.
     """
 
-    def __init__(self, chunks: list[_Chunk]):
+    def __init__(self, chunks: list[_Chunk], claims: _Claims | None = None):
         self.chunks = chunks
+        self.claims = claims
+        self.taken_over: set[int] = set()
+
+    def _here(self, future: _ChunkParse | None, slot: int | None) -> bool:
+        """Whether this process parses the chunk: never handed over, or not started there."""
+        if future is None or future.cancel():
+            return True
+        return self.claims is not None and slot is not None and self.claims.take(slot)
 
     def wait(self) -> None:
         """Give every delivery this import recorded its parsed message (or its failure)."""
-        for deliveries, future in reversed(self.chunks):
-            if future is not None and not future.cancel():
+        for index in reversed(range(len(self.chunks))):
+            deliveries, future, slot = self.chunks[index]
+            if not self._here(future, slot):
                 break  # this chunk and every one before it started in the other process
+            self.taken_over.add(index)
             _parse_fresh(deliveries)
-        for deliveries, future in self.chunks:
-            if future is None or future.cancelled():
+        for index, (deliveries, future, _slot) in enumerate(self.chunks):
+            if future is None or index in self.taken_over:
                 continue
             parsed = _done_there(future, "parsing")
             if parsed is None:
@@ -352,6 +407,7 @@ class _Helper:
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled and (os.cpu_count() or 1) > 1
         self.pool: ProcessPoolExecutor | None = None
+        self.claims: _Claims | None = None
 
     def __enter__(self) -> _Helper:
         return self
@@ -370,14 +426,15 @@ class _Helper:
         """Hand the batch's parsing over a chunk at a time (see :class:`_Parsing`)."""
         pool = self._pool(ahead=ahead, size=len(batch))
         if pool is None:
-            return _Parsing([(batch, None)])
+            return _Parsing([(batch, None, None)])
         options = parse_options()
         chunks: list[_Chunk] = []
         for start in range(0, len(batch), PARSE_CHUNK):
             chunk = batch[start : start + PARSE_CHUNK]
             raws = [delivery.raw for delivery in chunk]
-            chunks.append((chunk, self._submit(pool, _parse_batch, raws, options)))
-        return _Parsing(chunks)
+            slot = self.claims.new() if self.claims is not None else None
+            chunks.append((chunk, self._submit(pool, _parse_batch, raws, options, slot), slot))
+        return _Parsing(chunks, self.claims)
 
     def _submit(
         self, pool: ProcessPoolExecutor, function: Callable[..., T], *args: Any
@@ -400,6 +457,8 @@ class _Helper:
             if threading.active_count() > 1:
                 self.enabled = False
                 return None
+            global _CLAIMS
+            _CLAIMS = self.claims = _Claims()
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
         return self.pool
 
