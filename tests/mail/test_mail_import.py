@@ -448,6 +448,8 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     _parsed_by_pid(monkeypatch, child_seconds=0.3)
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 6)
     monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
+    # Nothing parsed while the bytes sync (the next test): as once they are synced.
+    monkeypatch.setattr(imports_module._Parsing, "parse_while", lambda self, busy: None)
     results = run_import(*(message(n) for n in range(1, 7)))
     assert [r.status for r in results] == ["created"] * 6
     parsers = _parsers_of(results)
@@ -455,6 +457,23 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     # and this one every other, rather than wait: also the second, which the pool
     # had already handed on (and could no longer cancel) but the other had not started
     assert parsers[1:] == [os.getpid()] * 5
+
+
+def test_this_process_parses_while_the_second_one_syncs_the_bytes(monkeypatch) -> None:
+    _parsed_by_pid(monkeypatch)
+    monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 6)
+    monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
+    parent, write = os.getpid(), imports_module.write_raw_batch
+
+    def slow_to_sync(raws: list[bytes]) -> list[str]:
+        if os.getpid() != parent:
+            time.sleep(0.5)
+        return write(raws)
+
+    monkeypatch.setattr(imports_module, "write_raw_batch", slow_to_sync)
+    results = run_import(*(message(n) for n in range(1, 7)))
+    assert [r.status for r in results] == ["created"] * 6
+    assert _parsers_of(results) == [parent] * 6  # rather than wait for the sync
 
 
 def _failing_on(text: bytes, name: str):

@@ -132,8 +132,10 @@ def _finish(
     """The three steps of a batch whose bytes are being written and parsed; its results.
 
     Bytes that an earlier batch of this import stored are settled by then:
-    their results read what that batch recorded.
+    their results read what that batch recorded. While the other process
+    syncs the bytes (the first batch, mostly), this one parses, then records.
     """
+    parsing.parse_while(writing.syncing)
     _store(batch, writing, source=source)
     parsing.wait()
     _process([delivery for delivery in _fresh(batch) if delivery.parsed is not None])
@@ -155,6 +157,10 @@ class _Writing:
     def elsewhere(self) -> bool:
         """Whether the second process is writing the bytes."""
         return self.future is not None
+
+    def syncing(self) -> bool:
+        """Whether the second process is still writing or syncing the bytes."""
+        return self.future is not None and not self.future.done()
 
     def digests(self) -> list[str]:
         """Each message's content address, known before its bytes are on disk."""
@@ -360,10 +366,35 @@ class _Parsing:
     (plain messages that each open a ticket) is the slower step.
     """
 
-    def __init__(self, chunks: list[_Chunk], claims: _Claims | None = None):
+    def __init__(
+        self,
+        chunks: list[_Chunk],
+        claims: _Claims | None = None,
+        options: dict[str, Any] | None = None,
+    ):
         self.chunks = chunks
         self.claims = claims
+        self.options = options or {}
         self.taken_over: set[int] = set()
+        self.parsed_early: set[int] = set()
+
+    def parse_while(self, busy: Callable[[], bool]) -> None:
+        """Take chunks over, from the back, and parse them for as long as ``busy()``.
+
+        The batch's rows do not exist yet, so a chunk is parsed whole, as the
+        other process parses it; :meth:`wait` hands the results out (and
+        parses again, to record it, a message that failed).
+        """
+        for index in reversed(range(len(self.chunks))):
+            if not busy():
+                return
+            deliveries, future, slot = self.chunks[index]
+            if future is None or not self._here(future, slot):
+                return
+            parsed: _ChunkParse = Future()
+            parsed.set_result(_parse_batch([d.raw for d in deliveries], self.options))
+            self.chunks[index] = (deliveries, parsed, None)
+            self.parsed_early.add(index)
 
     def _here(self, future: _ChunkParse | None, slot: int | None) -> bool:
         """Whether this process parses the chunk: never handed over, or not started there."""
@@ -375,6 +406,8 @@ class _Parsing:
         """Give every delivery this import recorded its parsed message (or its failure)."""
         for index in reversed(range(len(self.chunks))):
             deliveries, future, slot = self.chunks[index]
+            if index in self.parsed_early:
+                continue
             if not self._here(future, slot):
                 break  # this chunk and every one before it started in the other process
             self.taken_over.add(index)
@@ -434,7 +467,7 @@ class _Helper:
             raws = [delivery.raw for delivery in chunk]
             slot = self.claims.new() if self.claims is not None else None
             chunks.append((chunk, self._submit(pool, _parse_batch, raws, options, slot), slot))
-        return _Parsing(chunks, self.claims)
+        return _Parsing(chunks, self.claims, options)
 
     def _submit(
         self, pool: ProcessPoolExecutor, function: Callable[..., T], *args: Any
