@@ -224,10 +224,8 @@ _WHOLE = (IntegerField, AutoField, BigAutoField, SmallAutoField)
 
 def _stored_as_is(field: Field, vendor: str) -> frozenset[type]:  # type: ignore[type-arg]
     """The value types ``field`` stores unchanged (see :func:`stored_value`)."""
-    if not type(field).__module__.startswith("django.db.models.fields"):
-        return frozenset()
     target = field.target_field if isinstance(field, ForeignKey) else field
-    if type(target).__module__ != "django.db.models.fields":
+    if not (_djangos_own(field) and _djangos_own(target)):
         return frozenset()
     kinds: set[type] = {type(None)}
     if isinstance(target, _TEXT):
@@ -266,11 +264,19 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _same_when_equal(field: Field, value: Any) -> bool:  # type: ignore[type-arg]
-    if not type(field).__module__.startswith("django.db.models."):
+    if not _djangos_own(field):
         return False
     return type(value) in _PLAIN or (
         type(value) is dt.datetime and isinstance(field, DateTimeField)
     )
+
+
+def _djangos_own(field: Field) -> bool:  # type: ignore[type-arg]
+    """One of Django's model fields, whose stored form follows from the value alone.
+
+    Not a project's field such as the encrypted one, which draws a nonce for each value.
+    """
+    return type(field).__module__.startswith("django.db.models.fields")
 
 
 def selected_columns(model: type[Model], alias: str) -> str:

@@ -20,10 +20,10 @@ Writing bytes and parsing them touch no database, so an import works ahead
 in a second process (:class:`_Helper`): while this process processes batch
 *n*, the other writes and syncs the bytes of batch *n + 1*, then parses
 them; this process parses whatever of a batch the other has not started by
-the time it is needed (:class:`_Parsing`), and records the batch's rows
-while the other syncs its bytes, committing them once they are synced
-(:class:`_Writing`). A second process that fails or dies costs nothing but
-time: its share is done here instead.
+the time it is needed (:class:`_Parsing`, :class:`_Claims`). While the other
+syncs a batch's bytes, this one parses and records the batch's rows, which
+it commits once the bytes are synced (:class:`_Writing`). A second process
+that fails or dies costs nothing but time: its share is done here instead.
 """
 
 from __future__ import annotations
