@@ -86,6 +86,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _savepoint_commit(self, sid: str) -> None:
         self._run_bare(self.ops.savepoint_commit_sql(sid))
 
+    @property
+    def bare_statements(self) -> bool:
+        """Whether statements may skip Django's cursor: nobody logs or wraps the queries."""
+        return not (self.queries_logged or self.execute_wrappers)
+
     @contextmanager
     def executed_bare(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
         """The connection's own cursor, on which ``sql`` ran (see ``rows.executed``)."""
@@ -105,7 +110,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         Through a cursor when queries are logged (``DEBUG``, tests that count
         queries) or wrapped, so that they see it as before.
         """
-        if self.queries_logged or self.execute_wrappers:
+        if not self.bare_statements:
             with self.cursor() as cursor:
                 cursor.execute(sql)
             return
