@@ -29,8 +29,9 @@ from expediter.mail.services import IngestResult, inbound_retry_pending, mail_im
 from expediter.mail.services import imports as imports_module
 from expediter.mail.services import intake as intake_module
 from expediter.mail.services import lookups as lookups_module
-from expediter.tickets.models import Article, Ticket
-from expediter.tickets.storage import blob_path
+from expediter.tickets import storage
+from expediter.tickets.models import Article, StoredBlob, Ticket
+from expediter.tickets.storage import blob_read
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,7 @@ def test_a_crash_mid_batch_loses_nothing_and_a_later_retry_takes_it_all(monkeypa
     stored = InboundMessage.objects.all()
     assert stored.count() == 3 and {m.status for m in stored} == {InboundStatus.PENDING}
     assert Ticket.objects.count() == 0  # the batch's work was rolled back as a whole
-    assert all(blob_path(m.sha256).read_bytes() for m in stored)
+    assert all(blob_read(m.blob) for m in stored)
     assert inbound_retry_pending() == []  # still claimed by the import that died
     at(now + dt.timedelta(minutes=11))
     assert [r.status for r in inbound_retry_pending()] == ["created"] * 3
@@ -219,7 +220,7 @@ def test_a_message_recorded_by_someone_else_meanwhile_is_left_as_they_left_it(
 
 
 def test_rows_are_stored_in_one_by_one_when_another_process_races_us(monkeypatch) -> None:
-    def racing(batch, digests, *, source):
+    def racing(batch, digests, pack, *, source):
         raise IntegrityError("UNIQUE constraint failed: mail_inboundmessage.sha256")
 
     monkeypatch.setattr(imports_module, "_record_rows", racing)
@@ -238,15 +239,36 @@ def test_the_raw_bytes_are_synced_before_any_row_says_they_are_stored(monkeypatc
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 2)
     monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 1)  # all in this process
     syncs: list[int] = []
+    fsync = os.fsync
 
-    def sync() -> None:
+    def counted_fsync(fd: int) -> None:
+        fsync(fd)
         syncs.append(InboundMessage.objects.count())
-        assert all(blob_path(m.sha256).exists() for m in InboundMessage.objects.all())
+        assert all(blob_read(m.blob) for m in InboundMessage.objects.all())
 
-    monkeypatch.setattr("expediter.tickets.storage.os.sync", sync)
+    monkeypatch.setattr("expediter.tickets.storage.os.fsync", counted_fsync)
     run_import(message(1), message(2), message(3))
-    assert syncs == [0, 2]  # once per batch, before its rows
-    assert os.path.exists(blob_path(InboundMessage.objects.get(source_detail="box:2").sha256))
+    assert syncs == [0, 0, 2, 2]  # each batch's pack and its folder, before its rows
+    stored = InboundMessage.objects.select_related("blob")
+    assert len({m.blob.pack for m in stored}) == 2
+    assert blob_read(stored.get(source_detail="box:2").blob) == message(3)
+
+
+def test_a_batch_of_bytes_stored_before_leaves_no_pack_behind(monkeypatch) -> None:
+    monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 1)
+    written: list[str] = []
+    write = imports_module.write_raw_pack
+
+    def noted(pack, raws: list[bytes]) -> None:
+        write(pack, raws)
+        written.append(pack.name)
+
+    monkeypatch.setattr(imports_module, "write_raw_pack", noted)
+    run_import(message(1), message(2))
+    again = run_import(message(2), message(1))
+    assert [r.duplicate for r in again] == [True, True]
+    assert {blob.pack for blob in StoredBlob.objects.all()} == {written[0]}
+    assert [storage.pack_path(name).exists() for name in written] == [True, False]
 
 
 # --- what the batch remembers between its messages ------------------------------------------
@@ -415,24 +437,24 @@ def test_rows_are_committed_only_once_the_second_process_has_synced_their_bytes(
 ) -> None:
     _parsed_by_pid(monkeypatch)
     parent, writers = os.getpid(), tmp_path / "writers"
-    write, record = imports_module.write_raw_batch, imports_module._record_rows
+    write, record = imports_module.write_raw_pack, imports_module._record_rows
 
-    def slow_and_signed(raws: list[bytes]) -> list[str]:
+    def slow_and_signed(pack, raws: list[bytes]) -> None:
         if os.getpid() != parent:
             time.sleep(0.3)  # this process records the rows meanwhile
-        digests = write(raws)
+        write(pack, raws)
         with writers.open("a") as log:
             log.write(f"{os.getpid()}\n")
-        return digests
 
     committed: list[bool] = []
 
-    def recorded(batch, digests, *, source):
-        record(batch, digests, source=source)
-        on_disk = lambda: all(blob_path(digest).exists() for digest in digests)  # noqa: E731
+    def recorded(batch, digests, pack, *, source):
+        packed = record(batch, digests, pack, source=source)
+        on_disk = lambda: storage.pack_path(pack.name).exists()  # noqa: E731
         transaction.on_commit(lambda: committed.append(on_disk()))
+        return packed
 
-    monkeypatch.setattr(imports_module, "write_raw_batch", slow_and_signed)
+    monkeypatch.setattr(imports_module, "write_raw_pack", slow_and_signed)
     monkeypatch.setattr(imports_module, "_record_rows", recorded)
     results = run_import(*(message(n) for n in range(1, 6)))
     assert [r.status for r in results] == ["created"] * 5
@@ -463,14 +485,14 @@ def test_this_process_parses_while_the_second_one_syncs_the_bytes(monkeypatch) -
     _parsed_by_pid(monkeypatch)
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 6)
     monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
-    parent, write = os.getpid(), imports_module.write_raw_batch
+    parent, write = os.getpid(), imports_module.write_raw_pack
 
-    def slow_to_sync(raws: list[bytes]) -> list[str]:
+    def slow_to_sync(pack, raws: list[bytes]) -> None:
         if os.getpid() != parent:
             time.sleep(0.5)
-        return write(raws)
+        write(pack, raws)
 
-    monkeypatch.setattr(imports_module, "write_raw_batch", slow_to_sync)
+    monkeypatch.setattr(imports_module, "write_raw_pack", slow_to_sync)
     results = run_import(*(message(n) for n in range(1, 7)))
     assert [r.status for r in results] == ["created"] * 6
     assert _parsers_of(results) == [parent] * 6  # rather than wait for the sync

@@ -1,4 +1,4 @@
-"""Content-addressed files: written once, and synced before anything records them."""
+"""Content-addressed files and packs: written once, and synced before anything records them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from expediter.tickets import storage
+from expediter.tickets.models import StoredBlob
 
 
 def new_bytes(label: str) -> bytes:
@@ -42,30 +43,52 @@ def test_a_file_is_synced_before_its_address_is_returned(syncs) -> None:
     assert syncs == {"fsync": 1, "sync": 0}
 
 
-def test_files_written_in_one_block_are_synced_once_at_its_end(syncs) -> None:
-    first, second = new_bytes("first"), new_bytes("second")
-    with storage.synced_at_end():
-        digest = storage.write_bytes(first)
-        storage.write_bytes(second)
-        storage.write_bytes(first)
-        assert syncs == {"fsync": 0, "sync": 0}
-    assert syncs == {"fsync": 0, "sync": 1}
-    assert storage.blob_path(digest).read_bytes() == first
+def test_a_pack_holds_a_batch_end_to_end_synced_before_it_is_written(syncs) -> None:
+    blobs = [new_bytes("first"), new_bytes("second, longer"), b""]
+    pack = storage.Pack.plan(blobs)
+    assert pack.offsets == (0, len(blobs[0]), len(blobs[0]) + len(blobs[1]))
+    pack.write(blobs)
+    assert syncs == {"fsync": 2, "sync": 0}  # the file, then its name in the folder
+    assert storage.pack_path(pack.name).read_bytes() == b"".join(blobs)
 
 
-def test_a_block_that_fails_syncs_nothing(syncs) -> None:
-    with pytest.raises(RuntimeError), storage.synced_at_end():
-        storage.write_bytes(new_bytes("half a batch"))
-        raise RuntimeError("rolled back")
-    assert syncs == {"fsync": 0, "sync": 0}
+@pytest.mark.django_db
+def test_a_blob_in_a_pack_reads_opens_and_erases_like_one_in_its_own_file() -> None:
+    blobs = [new_bytes("before"), new_bytes("kept"), new_bytes("after")]
+    pack = storage.Pack.plan(blobs)
+    pack.write(blobs)
+    packed = [
+        StoredBlob.objects.create(
+            sha256=storage.content_address(data), size=len(data), pack=pack.name, offset=offset
+        )
+        for data, offset in zip(blobs, pack.offsets, strict=True)
+    ]
+    assert [storage.blob_read(blob) for blob in packed] == blobs
+    with storage.blob_open(packed[1]) as handle:
+        assert handle.read() == blobs[1]
+    storage.blob_erase(packed[1])
+    assert storage.blob_read(packed[1]) == bytes(len(blobs[1]))  # gone, and nothing else
+    assert [storage.blob_read(packed[0]), storage.blob_read(packed[2])] == [blobs[0], blobs[2]]
 
 
-def test_a_block_that_wrote_nothing_new_syncs_only_when_asked_to(syncs) -> None:
-    old = new_bytes("old")
-    storage.write_bytes(old)
-    with storage.synced_at_end():
-        storage.write_bytes(old)
-    assert syncs["sync"] == 0
-    with storage.synced_at_end(always=True):
-        storage.write_bytes(old)
-    assert syncs["sync"] == 1
+def test_a_pack_shorter_than_its_rows_say_is_an_error_not_short_bytes() -> None:
+    data = new_bytes("cut short")
+    pack = storage.Pack.plan([data])
+    pack.write([data[:5]])
+    blob = StoredBlob(
+        sha256=storage.content_address(data), size=len(data), pack=pack.name, offset=0
+    )
+    with pytest.raises(OSError, match="ends before"):
+        storage.blob_read(blob)
+
+
+def test_writing_a_pack_again_replaces_it_whole() -> None:
+    blobs = [new_bytes("one"), new_bytes("two")]
+    pack = storage.Pack.plan(blobs)
+    pack_path = storage.pack_path(pack.name)
+    pack_path.parent.mkdir(parents=True, exist_ok=True)
+    pack_path.write_bytes(b"half of a pack a failed process wrote, and more")
+    pack.write(blobs)
+    assert pack_path.read_bytes() == b"".join(blobs)
+    pack.discard()
+    assert not pack_path.exists()

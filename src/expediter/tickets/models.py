@@ -232,6 +232,10 @@ class StoredBlob(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     size = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Blank: the bytes have a file of their own. Else the pack file holding them
+    # (a bulk mail import writes a batch in one), from ``offset``.
+    pack = models.CharField(max_length=64, blank=True, default="")
+    offset = models.BigIntegerField(null=True, blank=True)
 
 
 class Attachment(models.Model):

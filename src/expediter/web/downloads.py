@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import FileResponse
 
 from expediter.tickets.models import Attachment
-from expediter.tickets.storage import blob_path
+from expediter.tickets.storage import blob_open
 
 INLINE_SAFE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
@@ -17,7 +17,7 @@ INLINE_SAFE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 def attachment_response(attachment: Attachment, *, inline: bool = False) -> FileResponse:
     content_type = attachment.content_type if attachment.content_type in INLINE_SAFE else None
     response = FileResponse(
-        blob_path(attachment.blob.sha256).open("rb"),
+        blob_open(attachment.blob),
         as_attachment=not (inline and content_type),
         filename=attachment.filename,
         content_type=content_type or "application/octet-stream",

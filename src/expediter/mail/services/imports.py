@@ -5,9 +5,9 @@ per statement and per transaction, not the work itself. A Maildir or mbox is
 therefore imported in batches, each in three steps that keep every promise
 of the one-message path:
 
-1. the batch's raw bytes are written to the store and synced once, then
-   recorded as ``pending`` (and claimed) in one transaction: from here on,
-   nothing is lost;
+1. the batch's raw bytes are written to the store in one pack file and
+   synced once, then recorded as ``pending`` (and claimed) in one
+   transaction: from here on, nothing is lost;
 2. each message is parsed, outside any transaction;
 3. the batch is processed in one transaction, each message in its own
    savepoint: a message that fails rolls back its own work only, is recorded
@@ -44,7 +44,7 @@ from expediter.core.rows import insert_batch
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
 from expediter.mail.quoting import split_reply
-from expediter.mail.rawstore import write_raw_batch
+from expediter.mail.rawstore import write_raw_pack
 from expediter.mail.services.ingest import (
     CLAIM,
     IngestResult,
@@ -62,7 +62,7 @@ from expediter.mail.services.intake import (
 )
 from expediter.mail.services.lookups import IntakeLookups
 from expediter.tickets.models import StoredBlob
-from expediter.tickets.storage import content_address
+from expediter.tickets.storage import Pack, content_address
 
 logger = logging.getLogger("expediter.mail")
 
@@ -148,8 +148,9 @@ def _finish(
 class _Writing:
     """One batch's bytes, being written and synced in the second process, or left to here."""
 
-    def __init__(self, raws: list[bytes], future: Future[list[str]] | None) -> None:
+    def __init__(self, raws: list[bytes], pack: Pack, future: Future[bool] | None) -> None:
         self.raws = raws
+        self.pack = pack
         self.future = future
         self.synced = False
 
@@ -170,9 +171,9 @@ class _Writing:
         """Return once every message of the batch is written and synced to disk."""
         if self.synced:
             return
-        # Bytes the second process wrote before failing are found in place here.
+        # A pack the second process failed to finish is written again, whole.
         if _done_there(self.future, "writing") is None:
-            write_raw_batch(self.raws)
+            write_raw_pack(self.pack, self.raws)
         self.synced = True
 
 
@@ -187,9 +188,10 @@ def _done_there(future: Future[T] | None, doing: str) -> T | None:
         return None
 
 
-def _write_batch(raws: list[bytes]) -> list[str]:
+def _write_batch(pack: Pack, raws: list[bytes]) -> bool:
     """What the second process runs for a batch's bytes."""
-    return write_raw_batch(raws)
+    write_raw_pack(pack, raws)
+    return True
 
 
 def _store(batch: list[_Delivery], writing: _Writing, *, source: str) -> None:
@@ -198,32 +200,42 @@ def _store(batch: list[_Delivery], writing: _Writing, *, source: str) -> None:
     While the second process syncs the bytes, this one records the rows;
     the commit waits for the sync, so a committed row never points at bytes
     a power cut could take back. Bytes written here are synced first, before
-    the write lock is taken.
+    the write lock is taken. A pack that holds only bytes stored before is
+    removed.
     """
     if not writing.elsewhere:
         writing.wait_synced()
     digests = writing.digests()
     try:
         with transaction.atomic():
-            _record_rows(batch, digests, source=source)
+            packed = _record_rows(batch, digests, writing.pack, source=source)
             writing.wait_synced()
     except IntegrityError:  # another process stored some of these bytes at the same moment
         writing.wait_synced()
+        packed = 0
         _store_one_by_one(batch, digests, source=source)
+    if not packed:
+        writing.pack.discard()
 
 
-def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
-    """Rows for the new bytes and their blobs, many per INSERT, claimed for this import."""
+def _record_rows(batch: list[_Delivery], digests: list[str], pack: Pack, *, source: str) -> int:
+    """Rows for the new bytes and their blobs, many per INSERT, claimed for this import.
+
+    Returns how many new blobs lie in ``pack``.
+    """
     known = {row.sha256: row for row in InboundMessage.objects.filter(sha256__in=set(digests))}
     new: dict[str, _Delivery] = {}
-    for delivery, digest in zip(batch, digests, strict=True):
+    offsets: dict[str, int] = {}
+    for delivery, digest, offset in zip(batch, digests, pack.offsets, strict=True):
         if digest in known:
             delivery.inbound = known[digest]
         elif digest in new:
             delivery.first = new[digest]
         else:
-            new[digest] = delivery
-    blobs = _blob_ids({digest: len(delivery.raw) for digest, delivery in new.items()})
+            new[digest], offsets[digest] = delivery, offset
+    blobs, packed = _blob_ids(
+        {digest: (len(delivery.raw), offsets[digest]) for digest, delivery in new.items()}, pack
+    )
     now = clock.now()
     rows = [
         InboundMessage(
@@ -240,15 +252,24 @@ def _record_rows(batch: list[_Delivery], digests: list[str], *, source: str) -> 
     insert_batch(rows)
     for delivery, row in zip(new.values(), rows, strict=True):
         delivery.inbound, delivery.fresh = row, True
+    return packed
 
 
-def _blob_ids(sizes: dict[str, int]) -> dict[str, int]:
-    """``{sha256: StoredBlob id}``, creating the blobs not recorded yet."""
-    ids = dict(StoredBlob.objects.filter(sha256__in=list(sizes)).values_list("sha256", "pk"))
-    missing = [StoredBlob(sha256=d, size=size) for d, size in sizes.items() if d not in ids]
+def _blob_ids(places: dict[str, tuple[int, int]], pack: Pack) -> tuple[dict[str, int], int]:
+    """``{sha256: StoredBlob id}`` for ``{sha256: (size, offset in pack)}``, and how many are new.
+
+    Blobs not recorded yet are recorded as lying in ``pack``; the others
+    stay where they were stored before (an attachment's own file, say).
+    """
+    ids = dict(StoredBlob.objects.filter(sha256__in=list(places)).values_list("sha256", "pk"))
+    missing = [
+        StoredBlob(sha256=digest, size=size, pack=pack.name, offset=offset)
+        for digest, (size, offset) in places.items()
+        if digest not in ids
+    ]
     insert_batch(missing)
     ids.update((blob.sha256, blob.pk) for blob in missing)
-    return ids
+    return ids, len(missing)
 
 
 def _store_one_by_one(batch: list[_Delivery], digests: list[str], *, source: str) -> None:
@@ -452,8 +473,10 @@ class _Helper:
     def write(self, batch: list[_Delivery], *, ahead: bool) -> _Writing:
         """Write and sync the batch's bytes there, before any of its parsing."""
         raws = [delivery.raw for delivery in batch]
+        pack = Pack.plan(raws)
         pool = self._pool(ahead=ahead, size=len(batch))
-        return _Writing(raws, None if pool is None else self._submit(pool, _write_batch, raws))
+        future = None if pool is None else self._submit(pool, _write_batch, pack, raws)
+        return _Writing(raws, pack, future)
 
     def parse(self, batch: list[_Delivery], *, ahead: bool) -> _Parsing:
         """Hand the batch's parsing over a chunk at a time (see :class:`_Parsing`)."""

@@ -30,7 +30,7 @@ from expediter.mail.models import InboundMessage, InboundStatus
 from expediter.mail.services.intake import Outcome, process_parsed
 from expediter.staff.models import Role, User
 from expediter.tickets.models import Attachment, StoredBlob
-from expediter.tickets.storage import blob_path, blob_read, write_bytes
+from expediter.tickets.storage import blob_erase, blob_read, write_bytes
 
 logger = logging.getLogger("expediter.mail")
 
@@ -238,6 +238,5 @@ def inbound_delete(*, inbound_id: int, actor: User) -> None:
         )
         if not shared:
             blob.delete()
-            path = blob_path(blob.sha256)
-            transaction.on_commit(lambda: path.unlink(missing_ok=True))
+            transaction.on_commit(lambda: blob_erase(blob))
     logger.info("inbound message %s deleted by %s", inbound_id, actor.email)
