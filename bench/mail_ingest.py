@@ -123,8 +123,9 @@ def warm_up() -> None:
     Django keeps per language (acknowledgements go out in the requester's
     language), the parser's lazily imported modules (the charset guesser
     among them), by parsing one message that is not part of the run, the
-    codecs the guesser may try, and the patterns that check a sender's
-    address.
+    codecs the guesser may try, the patterns that check a sender's
+    address, and the settings a process keeps (SLA policies, priority
+    matrix).
     """
     from charset_normalizer.constant import IANA_SUPPORTED
     from django.conf import settings
@@ -135,6 +136,8 @@ def warm_up() -> None:
     from django.utils import translation
 
     from expediter.mail.parsing.message import parse_message
+    from expediter.sla.services.clocks import policy_catalogue
+    from expediter.tickets.services.tickets import matrix_priority
 
     with tempfile.TemporaryDirectory(prefix="expediter-empty-") as empty:
         folder = Path(empty) / "Maildir"
@@ -161,6 +164,10 @@ def warm_up() -> None:
     for codec in IANA_SUPPORTED:
         codecs.lookup(codec)
     validate_email("warm@up.example")  # compiles the address patterns on first use
+    # What a process reads once and keeps until an administrator changes it: the SLA
+    # policies and the priority matrix (the first ticket of a process read them, 6 ms).
+    policy_catalogue()
+    matrix_priority(3, 3)
 
 
 def report(label: str, messages: list[bytes], root: Path) -> None:
