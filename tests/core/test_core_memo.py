@@ -7,7 +7,7 @@ import itertools
 import pytest
 from django.db import transaction
 
-from expediter.core.memo import SharedMemo
+from expediter.core.memo import SharedMemo, all_pinned
 
 
 class Loads:
@@ -97,3 +97,19 @@ def test_a_pinned_block_reads_the_token_once_but_sees_its_own_changes() -> None:
     here.confirm()
     assert here.get("value", load) == 3
     assert here.get("value", load) == 3
+
+
+@pytest.mark.django_db
+def test_every_memo_reads_its_token_once_for_a_batch_and_sees_its_own_changes() -> None:
+    here, elsewhere = SharedMemo("test.memo.batch"), SharedMemo("test.memo.batch")
+    policies, load_policies = SharedMemo("test.memo.batch-other"), Loads()
+    load = Loads()
+    assert here.get("value", load) == 1
+    assert policies.get("value", load_policies) == 1
+    with all_pinned():
+        elsewhere.changed()  # another process, committed while the batch runs
+        elsewhere.confirm()
+        assert here.get("value", load) == 1  # the batch decides on what it started with
+        policies.changed()  # a change made in the batch itself is seen at once
+        assert policies.get("value", load_policies) == 2
+    assert here.get("value", load) == 2  # the next batch reads the change

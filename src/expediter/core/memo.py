@@ -16,8 +16,9 @@ once it is over with the token still in place, it was rolled back).
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 T = TypeVar("T")
+_EVERY: weakref.WeakSet[SharedMemo] = weakref.WeakSet()
 
 
 class SharedMemo:
@@ -35,6 +37,7 @@ class SharedMemo:
         self._kept: tuple[str | None, dict[Hashable, Any]] = (None, {})
         self._unconfirmed: str | None = None
         self._pinned: ContextVar[str | None] = ContextVar(f"pinned {key}", default=None)
+        _EVERY.add(self)
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
@@ -86,3 +89,17 @@ class SharedMemo:
             cache.add(self.key, uuid.uuid4().hex, timeout=None)
             token = cache.get(self.key)
         return token if isinstance(token, str) else None
+
+
+@contextmanager
+def all_pinned() -> Iterator[None]:
+    """:meth:`SharedMemo.pinned` for every memo at once: a batch decided in one transaction.
+
+    A mail import's batch opens dozens of tickets in one transaction; each
+    read the tokens of the SLA policies and the priority matrix from the
+    shared cache again (a file read each time).
+    """
+    with ExitStack() as stack:
+        for memo in list(_EVERY):
+            stack.enter_context(memo.pinned())
+        yield

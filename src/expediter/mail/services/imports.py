@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, transaction
 
 from expediter.core import clock
+from expediter.core.memo import all_pinned
 from expediter.core.rows import insert_batch
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
@@ -529,7 +530,7 @@ class _Helper:
 def _process(deliveries: list[_Delivery]) -> None:
     if not deliveries:
         return
-    with transaction.atomic():
+    with transaction.atomic(), all_pinned():
         lookups = IntakeLookups.prefetch(d.parsed for d in deliveries if d.parsed is not None)
         for delivery in deliveries:
             delivery.result = _process_delivery(delivery, lookups)
