@@ -404,6 +404,16 @@ def _parsed_by_pid(monkeypatch, *, die_in_child: bool = False, child_seconds: fl
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 2)
 
 
+def _never_taken_over(monkeypatch) -> None:
+    """Every chunk handed to the second process is parsed there, however busy the machine.
+
+    Left alone, this process takes over the chunks the other has not started
+    when it needs them (tested on its own below): on a loaded machine that
+    may be any of them.
+    """
+    monkeypatch.setattr(imports_module._Parsing, "_here", lambda self, future, slot: future is None)
+
+
 def _parsers_of(results: list[IngestResult]) -> list[int]:
     subjects = Ticket.objects.in_bulk([r.ticket for r in results if r.ticket])
     return [int(subjects[r.ticket].subject.rsplit("pid=", 1)[1]) for r in results if r.ticket]
@@ -411,6 +421,7 @@ def _parsers_of(results: list[IngestResult]) -> list[int]:
 
 def test_later_batches_are_parsed_in_a_second_process_with_the_same_outcome(monkeypatch) -> None:
     _parsed_by_pid(monkeypatch)
+    _never_taken_over(monkeypatch)
     reply = message(6, sender="user1@corp.example", References="<m1@corp.example>")
     raws = [message(1), message(2), bounce(3, "gone@corp.example"), message(4), message(1)]
     results = run_import(*raws, reply, message(7))
@@ -472,6 +483,19 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
     # Nothing parsed while the bytes sync (the next test): as once they are synced.
     monkeypatch.setattr(imports_module._Parsing, "parse_while", lambda self, busy: None)
+    wait = imports_module._Parsing.wait
+
+    def once_the_first_chunk_started_there(parsing) -> None:
+        # The pack is written in a blink: on a busy machine this process could come to
+        # the first chunk before the other has even started it.
+        deadline = time.monotonic() + 10
+        first_slot = parsing.chunks[0][2]
+        while parsing.claims.states[first_slot] != imports_module._Claims.STARTED:
+            assert time.monotonic() < deadline, "the second process never started"
+            time.sleep(0.005)
+        wait(parsing)
+
+    monkeypatch.setattr(imports_module._Parsing, "wait", once_the_first_chunk_started_there)
     results = run_import(*(message(n) for n in range(1, 7)))
     assert [r.status for r in results] == ["created"] * 6
     parsers = _parsers_of(results)
@@ -513,6 +537,7 @@ def test_a_message_the_second_process_fails_on_is_parsed_and_recorded_here(
     monkeypatch,
 ) -> None:
     _parsed_by_pid(monkeypatch)
+    _never_taken_over(monkeypatch)
     monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
     for name in ("parse_message", "parse_stored"):  # there, and here
         monkeypatch.setattr(imports_module, name, _failing_on(b"Problem 3", name))
