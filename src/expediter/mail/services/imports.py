@@ -224,7 +224,7 @@ def _record_rows(batch: list[_Delivery], digests: list[str], pack: Pack, *, sour
 
     Returns how many new blobs lie in ``pack``.
     """
-    known = {row.sha256: row for row in InboundMessage.objects.filter(sha256__in=set(digests))}
+    blob_ids, known = _stored_before(digests)
     new: dict[str, _Delivery] = {}
     offsets: dict[str, int] = {}
     for delivery, digest, offset in zip(batch, digests, pack.offsets, strict=True):
@@ -235,7 +235,9 @@ def _record_rows(batch: list[_Delivery], digests: list[str], pack: Pack, *, sour
         else:
             new[digest], offsets[digest] = delivery, offset
     blobs, packed = _blob_ids(
-        {digest: (len(delivery.raw), offsets[digest]) for digest, delivery in new.items()}, pack
+        {digest: (len(delivery.raw), offsets[digest]) for digest, delivery in new.items()},
+        pack,
+        stored=blob_ids,
     )
     now = clock.now()
     rows = [
@@ -256,13 +258,35 @@ def _record_rows(batch: list[_Delivery], digests: list[str], pack: Pack, *, sour
     return packed
 
 
-def _blob_ids(places: dict[str, tuple[int, int]], pack: Pack) -> tuple[dict[str, int], int]:
+def _stored_before(digests: list[str]) -> tuple[dict[str, int], dict[str, InboundMessage]]:
+    """``({sha256: StoredBlob id}, {sha256: InboundMessage})`` of the bytes stored before.
+
+    One query: the bytes of a message are a blob first (an attachment may
+    be the same bytes as a message, and a message's row points at its blob).
+    """
+    found = StoredBlob.objects.filter(sha256__in=set(digests)).values_list(
+        "sha256", "pk", "inbound_mail__pk"
+    )
+    blob_ids: dict[str, int] = {}
+    inbound_ids: list[int] = []
+    for digest, blob_id, inbound_id in found:
+        blob_ids[digest] = blob_id
+        if inbound_id is not None:
+            inbound_ids.append(inbound_id)
+    rows = InboundMessage.objects.filter(pk__in=inbound_ids) if inbound_ids else []
+    return blob_ids, {row.sha256: row for row in rows}
+
+
+def _blob_ids(
+    places: dict[str, tuple[int, int]], pack: Pack, *, stored: dict[str, int]
+) -> tuple[dict[str, int], int]:
     """``{sha256: StoredBlob id}`` for ``{sha256: (size, offset in pack)}``, and how many are new.
 
-    Blobs not recorded yet are recorded as lying in ``pack``; the others
-    stay where they were stored before (an attachment's own file, say).
+    Blobs not recorded yet (not in ``stored``) are recorded as lying in
+    ``pack``; the others stay where they were stored before (an
+    attachment's own file, say).
     """
-    ids = dict(StoredBlob.objects.filter(sha256__in=list(places)).values_list("sha256", "pk"))
+    ids = {digest: stored[digest] for digest in places if digest in stored}
     missing = [
         StoredBlob(sha256=digest, size=size, pack=pack.name, offset=offset)
         for digest, (size, offset) in places.items()
