@@ -181,13 +181,12 @@ def insert_batch(objs: Sequence[M]) -> None:
     alias = router.db_for_write(model)
     db = connections[alias]
     plan = _plan(model, alias)
-    value = _Converter(db)
+    value = _Converter(db, plan.fields)
 
-    fields = tuple(enumerate(plan.fields))
     size = max(db.ops.bulk_batch_size(list(plan.fields), objs), 1)
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
-        params = [value(position, field, obj) for obj in chunk for position, field in fields]
+        params = [stored for obj in chunk for stored in value.row(obj)]
         with executed(plan.rows_sql(len(chunk)), params, using=alias) as cursor:
             ids = [row[0] for row in cursor.fetchall()] if plan.returns_pk else []
         for index, obj in enumerate(chunk):
@@ -243,15 +242,45 @@ class _Converter:
     alone (an encrypted field draws a nonce for each value).
     """
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, fields: Sequence[Field]) -> None:  # type: ignore[type-arg]
         self.db = db
         self.done: dict[tuple[int, type, Any], Any] = {}
+        # Per column: its field, the attribute to read where the field's pre_save() only
+        # reads it, and the types of value whose stored form may be shared.
+        self.columns = [
+            (
+                position,
+                field,
+                field.attname if _reads_attribute(field) else None,
+                _shared_kinds(field),
+            )
+            for position, field in enumerate(fields)
+        ]
 
-    def __call__(self, position: int, field: Field, obj: Model) -> Any:  # type: ignore[type-arg]
-        given = field.pre_save(obj, True)
-        if not _same_when_equal(field, given):
+    def row(self, obj: Model) -> list[Any]:
+        """The stored form of each of ``obj``'s values, column by column."""
+        values = obj.__dict__
+        return [
+            self.stored(
+                position,
+                field,
+                values[attname] if attname in values else field.pre_save(obj, True),
+                shared,
+            )
+            for position, field, attname, shared in self.columns
+        ]
+
+    def stored(
+        self,
+        position: int,
+        field: Field,  # type: ignore[type-arg]
+        given: Any,
+        shared: frozenset[type],
+    ) -> Any:
+        kind = type(given)
+        if kind not in shared:
             return stored_value(field, given, self.db)
-        key = (position, type(given), given)
+        key = (position, kind, given)
         stored = self.done.get(key, _MISSING)
         if stored is _MISSING:
             stored = self.done[key] = stored_value(field, given, self.db)
@@ -262,12 +291,21 @@ _MISSING = object()
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _same_when_equal(field: Field, value: Any) -> bool:  # type: ignore[type-arg]
+def _shared_kinds(field: Field) -> frozenset[type]:  # type: ignore[type-arg]
+    """The types of value whose stored form :class:`_Converter` may convert once for all rows."""
     if not _djangos_own(field):
-        return False
-    return type(value) in _PLAIN or (
-        type(value) is dt.datetime and isinstance(field, DateTimeField)
-    )
+        return frozenset()
+    return _PLAIN | {dt.datetime} if isinstance(field, DateTimeField) else _PLAIN
+
+
+def _reads_attribute(field: Field) -> bool:  # type: ignore[type-arg]
+    """Whether ``field.pre_save(obj, add)`` only reads the value the instance holds.
+
+    True for Django's own fields that keep ``Field.pre_save``: it reads the
+    attribute, whose descriptor hands back what the instance's ``__dict__``
+    holds.
+    """
+    return _djangos_own(field) and type(field).pre_save is Field.pre_save
 
 
 def _djangos_own(field: Field) -> bool:  # type: ignore[type-arg]
