@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 
 from expediter.core import clock
-from expediter.core.rows import insert_all
+from expediter.core.rows import insert_all, insert_batch
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
 from expediter.staff.models import Team
 
@@ -106,15 +106,17 @@ def address_bounces_record(*, bounces: Mapping[str, Bounces]) -> None:
     new = {key: b for key, b in bounces.items() if not b.recorded}
     try:
         with transaction.atomic():
-            FailingAddress.objects.bulk_create(
-                FailingAddress(
-                    address=key,
-                    first_failed_at=b.first_at,
-                    last_failed_at=b.last_at,
-                    bounces=b.count,
-                    last_inbound_id=b.last_inbound_id,
-                )
-                for key, b in new.items()
+            insert_batch(
+                [
+                    FailingAddress(
+                        address=key,
+                        first_failed_at=b.first_at,
+                        last_failed_at=b.last_at,
+                        bounces=b.count,
+                        last_inbound_id=b.last_inbound_id,
+                    )
+                    for key, b in new.items()
+                ]
             )
     except IntegrityError:
         new = {}
