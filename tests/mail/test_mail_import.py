@@ -257,13 +257,13 @@ def test_the_raw_bytes_are_synced_before_any_row_says_they_are_stored(monkeypatc
 def test_a_batch_of_bytes_stored_before_leaves_no_pack_behind(monkeypatch) -> None:
     monkeypatch.setattr(imports_module.os, "cpu_count", lambda: 1)
     written: list[str] = []
-    write = imports_module.write_raw_pack
+    write = storage.Pack.write
 
     def noted(pack, raws: list[bytes]) -> None:
         write(pack, raws)
         written.append(pack.name)
 
-    monkeypatch.setattr(imports_module, "write_raw_pack", noted)
+    monkeypatch.setattr(storage.Pack, "write", noted)
     run_import(message(1), message(2))
     again = run_import(message(2), message(1))
     assert [r.duplicate for r in again] == [True, True]
@@ -448,7 +448,7 @@ def test_rows_are_committed_only_once_the_second_process_has_synced_their_bytes(
 ) -> None:
     _parsed_by_pid(monkeypatch)
     parent, writers = os.getpid(), tmp_path / "writers"
-    write, record = imports_module.write_raw_pack, imports_module._record_rows
+    write, record = storage.Pack.write, imports_module._record_rows
 
     def slow_and_signed(pack, raws: list[bytes]) -> None:
         if os.getpid() != parent:
@@ -465,7 +465,7 @@ def test_rows_are_committed_only_once_the_second_process_has_synced_their_bytes(
         transaction.on_commit(lambda: committed.append(on_disk()))
         return packed
 
-    monkeypatch.setattr(imports_module, "write_raw_pack", slow_and_signed)
+    monkeypatch.setattr(storage.Pack, "write", slow_and_signed)
     monkeypatch.setattr(imports_module, "_record_rows", recorded)
     results = run_import(*(message(n) for n in range(1, 6)))
     assert [r.status for r in results] == ["created"] * 5
@@ -509,14 +509,14 @@ def test_this_process_parses_while_the_second_one_syncs_the_bytes(monkeypatch) -
     _parsed_by_pid(monkeypatch)
     monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 6)
     monkeypatch.setattr(imports_module, "PARSE_CHUNK", 1)
-    parent, write = os.getpid(), imports_module.write_raw_pack
+    parent, write = os.getpid(), storage.Pack.write
 
     def slow_to_sync(pack, raws: list[bytes]) -> None:
         if os.getpid() != parent:
             time.sleep(0.5)
         write(pack, raws)
 
-    monkeypatch.setattr(imports_module, "write_raw_pack", slow_to_sync)
+    monkeypatch.setattr(storage.Pack, "write", slow_to_sync)
     results = run_import(*(message(n) for n in range(1, 7)))
     assert [r.status for r in results] == ["created"] * 6
     assert _parsers_of(results) == [parent] * 6  # rather than wait for the sync

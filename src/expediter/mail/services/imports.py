@@ -45,7 +45,6 @@ from expediter.core.rows import insert_batch
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
 from expediter.mail.quoting import split_reply
-from expediter.mail.rawstore import write_raw_pack
 from expediter.mail.services.ingest import (
     CLAIM,
     IngestResult,
@@ -174,7 +173,7 @@ class _Writing:
             return
         # A pack the second process failed to finish is written again, whole.
         if _done_there(self.future, "writing") is None:
-            write_raw_pack(self.pack, self.raws)
+            self.pack.write(self.raws)
         self.synced = True
 
 
@@ -190,8 +189,13 @@ def _done_there(future: Future[T] | None, doing: str) -> T | None:
 
 
 def _write_batch(pack: Pack, raws: list[bytes]) -> bool:
-    """What the second process runs for a batch's bytes."""
-    write_raw_pack(pack, raws)
+    """What the second process runs for a batch's bytes.
+
+    The pack is written even when every message was stored before: which
+    were is known only from the database, and this process removes a pack
+    that no row points into.
+    """
+    pack.write(raws)
     return True
 
 
