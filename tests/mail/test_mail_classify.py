@@ -327,6 +327,19 @@ def test_a_first_hand_failure_subject_and_text_are_a_bounce_even_from_an_unknown
     assert result.bounced_recipients == ("boss@corp.example",)
 
 
+@pytest.mark.parametrize(
+    "body", ["DELIVERY HAS FAILED to these recipients", "Delivery Has Failed to these recipients"]
+)
+def test_failure_wording_is_recognised_in_any_case(body: str) -> None:
+    raw = plain(
+        "Subject: Undeliverable: Printer",
+        sender="Microsoft Outlook <relay@corp.example>",
+        body=f"{body}:\n\nboss@corp.example",
+    )
+
+    assert parse(raw).classification.kind == "bounce"
+
+
 def test_bounces_are_never_loops_of_ours_unless_they_carry_our_x_loop() -> None:
     assert parse(_DSN).classification.kind == "bounce"
     assert parse("X-Loop: helpdesk@example.com\n" + _DSN).classification.kind == "loop"

@@ -54,6 +54,8 @@ _BOUNCE_SUBJECT = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# Searched in lower-cased text: Python's re is three times slower on this many
+# alternatives with IGNORECASE (every alternative is written in lower case).
 _BOUNCE_TEXT = re.compile(
     r"""could\s+not\s+be\s+(?:delivered|sent)|couldn't\s+be\s+delivered|wasn't\s+delivered
       |was\s+not\s+delivered|(?:has\s+)?not\s+been\s+delivered|could\s+not\s+deliver
@@ -73,7 +75,7 @@ _BOUNCE_TEXT = re.compile(
       |unknown\s+host|no\s+valid\s+recipients|failed\s+addresses|transcript\s+of\s+session
       |copy\s+of\s+(?:your|the)\s+message|(?:email|message)\s+you\s+sent\s+was\s+rejected
     """,
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|fw|fwd|aw|wg|tr|sv|vs)\s*:", re.IGNORECASE)
 _ADDRESS = re.compile(
@@ -146,7 +148,7 @@ def non_standard_evidence(message: ParsedMessage, fields: Fields) -> list[str]:
     first_hand = not _REPLY_PREFIX.match(message.subject)
     if not (daemon or automatic or (first_hand and subject_hit)):
         return []
-    text_hit = _BOUNCE_TEXT.search(message.text[:_TEXT_SCAN_CHARS])
+    text_hit = _BOUNCE_TEXT.search(message.text[:_TEXT_SCAN_CHARS].lower())
     returns_message = any(a.content_type in RETURNED_MESSAGE_TYPES for a in message.attachments)
     found = []
     if daemon and (subject_hit or text_hit or returns_message):
