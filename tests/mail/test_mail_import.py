@@ -411,7 +411,7 @@ def _never_taken_over(monkeypatch) -> None:
     when it needs them (tested on its own below): on a loaded machine that
     may be any of them.
     """
-    monkeypatch.setattr(imports_module._Parsing, "_here", lambda self, future, slot: future is None)
+    monkeypatch.setattr(imports_module._Parsing, "_taken", lambda self, index: False)
 
 
 def _parsers_of(results: list[IngestResult]) -> list[int]:
@@ -489,7 +489,7 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
         # The pack is written in a blink: on a busy machine this process could come to
         # the first chunk before the other has even started it.
         deadline = time.monotonic() + 10
-        first_slot = parsing.chunks[0][2]
+        first_slot = parsing.slots[0]
         while parsing.claims.states[first_slot] != imports_module._Claims.STARTED:
             assert time.monotonic() < deadline, "the second process never started"
             time.sleep(0.005)
@@ -500,8 +500,8 @@ def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     assert [r.status for r in results] == ["created"] * 6
     parsers = _parsers_of(results)
     assert parsers[0] != os.getpid()  # the second process took the first chunk
-    # and this one every other, rather than wait: also the second, which the pool
-    # had already handed on (and could no longer cancel) but the other had not started
+    # and this one every other, rather than wait: the other had them all from the start,
+    # and had started none but the first
     assert parsers[1:] == [os.getpid()] * 5
 
 

@@ -332,28 +332,33 @@ def _parse(delivery: _Delivery) -> None:
         delivery.result = _failed(delivery.inbound, error)
 
 
-def _parse_batch(
-    raws: list[bytes], options: dict[str, Any], slot: int | None = None
-) -> list[ParsedMessage | None] | None:
-    """What the second process runs for a chunk: the parser alone, no database.
+def _parse_chunks(
+    chunks: list[list[bytes]], options: dict[str, Any], slots: list[int] | None = None
+) -> list[list[ParsedMessage | None] | None]:
+    """What the second process runs for a batch: the parser alone, no database.
 
-    A person's message is likely to become an article, whose display folds
-    the quotation: that split is worked out here too, on the other core.
-    A message the parser fails on is left (``None``) to the importing
-    process, which records the failure. A chunk the importing process took
-    over meanwhile (see :class:`_Claims`) is left to it whole (``None``).
+    The chunks are parsed in order, each unless the importing process took
+    it over meanwhile (see :class:`_Claims`): that one is left to it whole
+    (``None``). A person's message is likely to become an article, whose
+    display folds the quotation: that split is worked out here too, on the
+    other core. A message the parser fails on is left (``None``) to the
+    importing process, which records the failure.
     """
-    if slot is not None and _CLAIMS is not None and not _CLAIMS.start(slot):
-        return None
-    return [_parse_apart(raw, options) for raw in raws]
+    parsed: list[list[ParsedMessage | None] | None] = []
+    for index, raws in enumerate(chunks):
+        if slots is not None and _CLAIMS is not None and not _CLAIMS.start(slots[index]):
+            parsed.append(None)
+            continue
+        parsed.append([_parse_apart(raw, options) for raw in raws])
+    return parsed
 
 
 class _Claims:
     """Which process parses each chunk, settled once, in memory both processes share.
 
-    A chunk waiting in the pool's queue cannot be cancelled once the pool
-    has handed it on to the second process (it does so a chunk ahead); this
-    process may still take it over, as long as the other has not started it.
+    The second process has the whole batch from the start; this process may
+    still take a chunk over, as long as the other has not started it, and
+    the other then skips it.
     """
 
     FREE, STARTED, TAKEN = 0, 1, 2
@@ -401,32 +406,33 @@ def _with_reply_split(parsed: ParsedMessage) -> ParsedMessage:
     return replace(parsed, reply_split=split_reply(parsed.text, sender_name=sender_name))
 
 
-_ChunkParse = Future[list[ParsedMessage | None] | None]
-# No future: parsed in this process. A slot: the chunk's claim (see _Claims).
-_Chunk = tuple[list[_Delivery], _ChunkParse | None, int | None]
-
-
 class _Parsing:
     """One batch's step 2, shared between the parsing process and this one.
 
-    The batch goes to the parsing process in chunks, which it takes from the
-    front. When this process needs the batch, it parses the chunks that have
-    not started yet itself, from the back: neither process sits idle while
-    the other has work, whether parsing (large multipart mail) or recording
-    (plain messages that each open a ticket) is the slower step.
+    The whole batch goes to the parsing process at once (one job: each job
+    handed over waits for this busy process to feed it), which parses its
+    chunks from the front. When this process needs the batch, it parses
+    the chunks that have not started there itself, from the back: neither
+    process sits idle while the other has work, whether parsing (large
+    multipart mail) or recording (plain messages that each open a ticket)
+    is the slower step.
     """
 
     def __init__(
         self,
-        chunks: list[_Chunk],
+        chunks: list[list[_Delivery]],
+        future: Future[list[list[ParsedMessage | None] | None]] | None = None,
         claims: _Claims | None = None,
+        slots: list[int] | None = None,
         options: dict[str, Any] | None = None,
     ):
         self.chunks = chunks
+        self.future = future
         self.claims = claims
+        self.slots = slots
         self.options = options or {}
-        self.taken_over: set[int] = set()
-        self.parsed_early: set[int] = set()
+        self.taken_over: set[int] = set()  # parsed here once the batch's rows exist
+        self.parsed_early: dict[int, list[ParsedMessage | None]] = {}  # parsed here before
 
     def parse_while(self, busy: Callable[[], bool]) -> None:
         """Take chunks over, from the back, and parse them for as long as ``busy()``.
@@ -436,40 +442,40 @@ class _Parsing:
         parses again, to record it, a message that failed).
         """
         for index in reversed(range(len(self.chunks))):
-            if not busy():
+            if not busy() or not self._taken(index):
                 return
-            deliveries, future, slot = self.chunks[index]
-            if future is None or not self._here(future, slot):
-                return
-            parsed: _ChunkParse = Future()
-            parsed.set_result(_parse_batch([d.raw for d in deliveries], self.options))
-            self.chunks[index] = (deliveries, parsed, None)
-            self.parsed_early.add(index)
+            self.parsed_early[index] = [
+                _parse_apart(d.raw, self.options) for d in self.chunks[index]
+            ]
 
-    def _here(self, future: _ChunkParse | None, slot: int | None) -> bool:
-        """Whether this process parses the chunk: never handed over, or not started there."""
-        if future is None or future.cancel():
-            return True
-        return self.claims is not None and slot is not None and self.claims.take(slot)
+    def _taken(self, index: int) -> bool:
+        """Whether this process parses the chunk: it was not started there."""
+        if self.future is None or self.slots is None or self.claims is None:
+            return False
+        return self.claims.take(self.slots[index])
 
     def wait(self) -> None:
         """Give every delivery this import recorded its parsed message (or its failure)."""
+        if self.future is None:
+            for chunk in self.chunks:
+                _parse_fresh(chunk)
+            return
         for index in reversed(range(len(self.chunks))):
-            deliveries, future, slot = self.chunks[index]
             if index in self.parsed_early:
                 continue
-            if not self._here(future, slot):
+            if not self._taken(index):
                 break  # this chunk and every one before it started in the other process
             self.taken_over.add(index)
-            _parse_fresh(deliveries)
-        for index, (deliveries, future, _slot) in enumerate(self.chunks):
-            if future is None or index in self.taken_over:
+            _parse_fresh(self.chunks[index])
+        there = _done_there(self.future, "parsing")
+        for index, chunk in enumerate(self.chunks):
+            if index in self.taken_over:
                 continue
-            parsed = _done_there(future, "parsing")
+            parsed = self.parsed_early.get(index) or (there[index] if there else None)
             if parsed is None:
-                _parse_fresh(deliveries)
+                _parse_fresh(chunk)
                 continue
-            for delivery, message in zip(deliveries, parsed, strict=True):
+            for delivery, message in zip(chunk, parsed, strict=True):
                 if message is None:
                     _parse_fresh([delivery])
                 elif delivery.fresh:
@@ -508,18 +514,16 @@ class _Helper:
         return _Writing(raws, pack, future)
 
     def parse(self, batch: list[_Delivery], *, ahead: bool) -> _Parsing:
-        """Hand the batch's parsing over a chunk at a time (see :class:`_Parsing`)."""
+        """Hand the batch's parsing over, in chunks of one job (see :class:`_Parsing`)."""
         pool = self._pool(ahead=ahead, size=len(batch))
         if pool is None:
-            return _Parsing([(batch, None, None)])
+            return _Parsing([batch])
         options = parse_options()
-        chunks: list[_Chunk] = []
-        for start in range(0, len(batch), PARSE_CHUNK):
-            chunk = batch[start : start + PARSE_CHUNK]
-            raws = [delivery.raw for delivery in chunk]
-            slot = self.claims.new() if self.claims is not None else None
-            chunks.append((chunk, self._submit(pool, _parse_batch, raws, options, slot), slot))
-        return _Parsing(chunks, self.claims, options)
+        chunks = [batch[start : start + PARSE_CHUNK] for start in range(0, len(batch), PARSE_CHUNK)]
+        slots = [self.claims.new() for _ in chunks] if self.claims is not None else None
+        raws = [[delivery.raw for delivery in chunk] for chunk in chunks]
+        future = self._submit(pool, _parse_chunks, raws, options, slots)
+        return _Parsing(chunks, future, self.claims, slots, options)
 
     def _submit(
         self, pool: ProcessPoolExecutor, function: Callable[..., T], *args: Any
