@@ -63,6 +63,16 @@ class _Plan:
     def sql(self) -> str:
         return self.rows_sql(1)
 
+    @functools.cached_property
+    def reads(self) -> tuple[str | None, ...]:
+        """Per column, the attribute its value is read from, where ``pre_save()`` only reads it."""
+        return tuple(field.attname if _reads_attribute(field) else None for field in self.fields)
+
+    @functools.cached_property
+    def shared(self) -> tuple[frozenset[type], ...]:
+        """Per column, the types of value whose stored form may be shared between rows."""
+        return tuple(_shared_kinds(field) for field in self.fields)
+
     def rows_sql(self, rows: int) -> str:
         """The INSERT with ``rows`` rows of values."""
         values = ", ".join([f"({', '.join(['%s'] * len(self.fields))})"] * rows)
@@ -159,8 +169,11 @@ def executed(sql: str, params: Sequence[Any], *, using: str = "default") -> Iter
     """
     db = connections[using]
     if getattr(db, "bare_statements", False):  # our SQLite backend, nobody watching
-        with db.executed_bare(sql, params) as cursor:  # type: ignore[attr-defined]
+        cursor = db.execute_bare(sql, params)  # type: ignore[attr-defined]
+        try:
             yield cursor
+        finally:
+            cursor.close()
         return
     with db.cursor() as cursor:
         cursor.execute(sql, params)
@@ -181,7 +194,7 @@ def insert_batch(objs: Sequence[M]) -> None:
     alias = router.db_for_write(model)
     db = connections[alias]
     plan = _plan(model, alias)
-    value = _Converter(db, plan.fields)
+    value = _Converter(db, plan)
 
     size = max(db.ops.bulk_batch_size(list(plan.fields), objs), 1)
     for start in range(0, len(objs), size):
@@ -242,20 +255,12 @@ class _Converter:
     alone (an encrypted field draws a nonce for each value).
     """
 
-    def __init__(self, db: Any, fields: Sequence[Field]) -> None:  # type: ignore[type-arg]
+    def __init__(self, db: Any, plan: _Plan) -> None:
         self.db = db
         self.done: dict[tuple[int, type, Any], Any] = {}
-        # Per column: its field, the attribute to read where the field's pre_save() only
-        # reads it, and the types of value whose stored form may be shared.
-        self.columns = [
-            (
-                position,
-                field,
-                field.attname if _reads_attribute(field) else None,
-                _shared_kinds(field),
-            )
-            for position, field in enumerate(fields)
-        ]
+        self.columns = tuple(
+            zip(range(len(plan.fields)), plan.fields, plan.reads, plan.shared, strict=True)
+        )
 
     def row(self, obj: Model) -> list[Any]:
         """The stored form of each of ``obj``'s values, column by column."""

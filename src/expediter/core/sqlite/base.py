@@ -91,18 +91,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """Whether statements may skip Django's cursor: nobody logs or wraps the queries."""
         return not (self.queries_logged or self.execute_wrappers)
 
-    @contextmanager
-    def executed_bare(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
-        """The connection's own cursor, on which ``sql`` ran (see ``rows.executed``)."""
+    def execute_bare(self, sql: str, params: Sequence[Any]) -> Any:
+        """The connection's own cursor, on which ``sql`` ran; the caller closes it.
+
+        See ``rows.executed``.
+        """
         self.ensure_connection()
         self.validate_thread_sharing()
         self.validate_no_broken_transaction()
         with self.wrap_database_errors:
-            cursor = self.connection.execute(_qmark_style(sql), params)
-        try:
-            yield cursor
-        finally:
-            cursor.close()
+            return self.connection.execute(_qmark_style(sql), params)
 
     def _run_bare(self, sql: str) -> None:
         """A statement without parameters, straight on the connection when nobody watches.
