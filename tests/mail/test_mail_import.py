@@ -13,7 +13,7 @@ import pytest
 from django.core import mail as django_mail
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from tests.factories import make_requester, make_ticket
+from tests.factories import make_admin, make_requester, make_ticket
 
 from expediter.mail import outbox, tasks
 from expediter.mail.models import (
@@ -25,7 +25,12 @@ from expediter.mail.models import (
     OutboundStatus,
 )
 from expediter.mail.parsing import ParsedMessage
-from expediter.mail.services import IngestResult, inbound_retry_pending, mail_import
+from expediter.mail.services import (
+    IngestResult,
+    inbound_delete,
+    inbound_retry_pending,
+    mail_import,
+)
 from expediter.mail.services import imports as imports_module
 from expediter.mail.services import intake as intake_module
 from expediter.mail.services import lookups as lookups_module
@@ -269,6 +274,22 @@ def test_a_batch_of_bytes_stored_before_leaves_no_pack_behind(monkeypatch) -> No
     assert [r.duplicate for r in again] == [True, True]
     assert {blob.pack for blob in StoredBlob.objects.all()} == {written[0]}
     assert [storage.pack_path(name).exists() for name in written] == [True, False]
+
+
+def test_an_admin_deleting_imported_mail_erases_its_bytes_in_the_pack_and_only_those(
+    django_capture_on_commit_callbacks,
+) -> None:
+    first, newsletter, last = message(1), message(2, Precedence="bulk"), message(3)
+    results = run_import(first, newsletter, last)
+    assert [r.status for r in results] == ["created", "ignored", "created"]
+    stored = {row.pk: row.blob for row in InboundMessage.objects.select_related("blob")}
+    pack = storage.pack_path(stored[results[1].inbound].pack)
+    assert len({blob.pack for blob in stored.values()}) == 1  # one batch, one pack
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_delete(inbound_id=results[1].inbound, actor=make_admin())
+    assert newsletter not in pack.read_bytes()
+    assert pack.read_bytes() == first + bytes(len(newsletter)) + last
+    assert [blob_read(stored[r.inbound]) for r in (results[0], results[2])] == [first, last]
 
 
 # --- what the batch remembers between its messages ------------------------------------------

@@ -68,7 +68,7 @@ logger = logging.getLogger("expediter.mail")
 
 BATCH_MESSAGES = 100  # the write lock is held for the processing of one batch
 BATCH_BYTES = 32 * 1024 * 1024  # and its raw and parsed messages are in memory at once
-PARSE_CHUNK = 10  # messages handed to the parsing process at a time
+PARSE_CHUNK = 10  # messages either process parses as one (see _Claims)
 T = TypeVar("T")
 
 
