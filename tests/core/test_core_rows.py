@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 
@@ -129,11 +129,12 @@ def test_a_chosen_id_is_kept() -> None:
     assert ApiToken.objects.get(pk=987654).digest == "c" * 64
 
 
-def test_models_with_save_receivers_are_saved_the_ordinary_way() -> None:
-    heard: list[str] = []
+def test_receivers_after_a_save_hear_of_each_new_row_as_from_save() -> None:
+    heard: list[tuple[object, ...]] = []
 
-    def receiver(sender: type[User], instance: User, created: bool, **_: object) -> None:
-        heard.append(f"{instance.email} {created}")
+    def receiver(sender: type[User], instance: User, **kwargs: object) -> None:
+        heard.append((sender, instance.email, instance.pk is not None, kwargs.pop("signal", None)))
+        heard.append(tuple(sorted(kwargs.items())))
 
     post_save.connect(receiver, sender=User, dispatch_uid="rows-test")
     try:
@@ -143,8 +144,26 @@ def test_models_with_save_receivers_are_saved_the_ordinary_way() -> None:
         insert(other)
     finally:
         post_save.disconnect(dispatch_uid="rows-test", sender=User)
-    assert heard == ["new@example.test True"]
+    assert heard == [
+        (User, "new@example.test", True, post_save),
+        (("created", True), ("raw", False), ("update_fields", None), ("using", "default")),
+    ]
     assert User.objects.filter(email="new@example.test").exists()
+
+
+def test_models_with_receivers_before_a_save_are_saved_the_ordinary_way() -> None:
+    """A ``pre_save`` receiver may change the instance: its values are read after it ran."""
+
+    def receiver(sender: type[User], instance: User, **_: object) -> None:
+        instance.name = "Named by a receiver"
+
+    pre_save.connect(receiver, sender=User, dispatch_uid="rows-test-pre")
+    try:
+        role = make_requester().role
+        user = insert(User(email="pre@example.test", name="As given", role=role))
+    finally:
+        pre_save.disconnect(dispatch_uid="rows-test-pre", sender=User)
+    assert User.objects.get(pk=user.pk).name == "Named by a receiver"
 
 
 def test_an_event_that_already_has_an_id_is_still_refused() -> None:
@@ -190,7 +209,7 @@ def test_a_prepared_row_without_its_later_key_is_refused() -> None:
         insert_prepared(prepared)
 
 
-def test_prepared_rows_of_a_model_with_receivers_are_saved_the_ordinary_way() -> None:
+def test_receivers_hear_of_each_prepared_row_once_written() -> None:
     heard: list[str] = []
 
     def receiver(sender: type[User], instance: User, created: bool, **_: object) -> None:

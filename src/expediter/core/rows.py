@@ -12,8 +12,10 @@ each field's own ``pre_save`` and ``get_db_prep_save``, as ``save()`` does.
 :func:`insert_prepared` writes them: on SQLite that keeps the preparing out
 of the write transaction, which every other writer waits for.
 
-A model that anything listens to (``pre_save``/``post_save``) is saved the
-ordinary way, so no receiver is ever skipped. A model's own ``save()`` is
+A model that anything listens to before a save (``pre_save``) is saved the
+ordinary way, so no receiver is ever skipped; one listened to after a save
+only (``post_save``, as a routing roster listens to people) is written here
+and its receivers are sent what ``save()`` sends them. A model's own ``save()`` is
 not called for a new row: use this only for models whose ``save()`` adds
 nothing to an insert (``TicketEvent.save()`` only refuses updates, and a row
 that already has an id goes through ``save()`` here too).
@@ -88,6 +90,7 @@ class Prepared(Generic[M]):
     plan: _Plan | None  # None: saved the ordinary way (a model something listens to)
     params: list[list[Any] | None]  # None for a row with a chosen id: saved the ordinary way
     later: tuple[tuple[int, Field], ...]  # type: ignore[type-arg]
+    announced: bool = False  # post_save has receivers for the model
 
 
 def insert(obj: M) -> M:
@@ -111,7 +114,7 @@ def prepare(objs: Sequence[M], *, later: Sequence[str] = ()) -> Prepared[M]:
         return Prepared(objs, "", None, [], ())
     model = type(objs[0])
     alias = router.db_for_write(model)
-    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+    if pre_save.has_listeners(model):
         return Prepared(objs, alias, None, [], ())
     db = connections[alias]
     plan = _plan(model, alias)
@@ -129,7 +132,7 @@ def prepare(objs: Sequence[M], *, later: Sequence[str] = ()) -> Prepared[M]:
                 for field in plan.fields
             ]
         )
-    return Prepared(objs, alias, plan, params, late)
+    return Prepared(objs, alias, plan, params, late, post_save.has_listeners(model))
 
 
 def insert_prepared(prepared: Prepared[M]) -> None:
@@ -155,6 +158,15 @@ def insert_prepared(prepared: Prepared[M]) -> None:
                 obj.pk = cursor.fetchone()[0]
         obj._state.adding = False
         obj._state.db = alias
+        if prepared.announced:
+            post_save.send(
+                sender=type(obj),
+                instance=obj,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=alias,
+            )
 
 
 @contextmanager
