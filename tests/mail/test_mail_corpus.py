@@ -43,6 +43,10 @@ KNOWN_DIFFERENCES = {
     ("zammad/test/data/mail/mail023.box", "body"): (
         "12 bytes of undeclared GB2312 in a 120 KB ASCII body: too little to identify the charset"
     ),
+    ("zammad/test/data/mail/mail025.box", "body"): (
+        "the whole text is a uuencoded file, which we keep as the file (as RT does); "
+        "Zammad shows the encoded lines"
+    ),
     ("zammad/test/data/mail/mail026.box", "body"): (
         "the whole expected text is the HTML <title>, which mail clients do not show"
     ),
@@ -151,6 +155,16 @@ def test_the_outlook_msg_file_is_quarantined_as_not_mail() -> None:
 
     assert message.outcome == "quarantined"
     assert "not an RFC 5322 message" in (message.quarantine_reason or "")
+
+
+def test_the_lotus_notes_uuencoded_photo_is_a_file_not_text() -> None:
+    message = parsed("rt/t/data/emails/notes-uuencoded")
+
+    (photo,) = message.attachments
+    assert (photo.filename, photo.content_type) == ("Naz_Head.jpg", "image/jpeg")
+    assert photo.content.startswith(b"\xff\xd8\xff") and photo.content.endswith(b"\xff\xd9")
+    assert message.text.endswith("(Its format is: JPEG File Interchange )")
+    assert len(message.text) < 1000  # rather than 145 KB of encoded lines
 
 
 # --- Zammad's parse results -----------------------------------------------------

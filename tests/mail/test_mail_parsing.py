@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -454,6 +455,37 @@ def test_quoted_printable_files_decode_hard_line_breaks_to_crlf() -> None:
     (pdf,) = parse(raw).attachments
 
     assert pdf.content == b"%PDF-1.2\nline two\r\nline three"
+
+
+def _uuencoded(name: str, data: bytes) -> str:
+    lines = [binascii.b2a_uu(data[i : i + 45]).decode() for i in range(0, len(data), 45)]
+    return f"begin 644 {name}\n{''.join(lines)}`\nend\n"
+
+
+def test_a_file_uuencoded_into_the_text_becomes_an_attachment() -> None:
+    photo = bytes(range(256)) * 3
+    message = build()
+    message.set_content(
+        "Here is the photo.\n\n" + _uuencoded("Head shot.jpg", photo) + "\nRegards, Ann\n"
+    )
+
+    parsed = parse(message)
+
+    (attachment,) = parsed.attachments
+    assert (attachment.filename, attachment.content_type) == ("Head shot.jpg", "image/jpeg")
+    assert attachment.content == photo and not attachment.inline
+    assert parsed.text == "Here is the photo.\n\n\nRegards, Ann"
+
+
+def test_text_that_only_looks_like_a_uuencoded_block_stays_text() -> None:
+    message = build()
+    written = "begin 644 notes.txt\nthese are words, not data\nend\n"
+    message.set_content("Odd, but mine:\n" + written + _uuencoded("x.bin", b"").replace("`\n", ""))
+
+    parsed = parse(message)
+
+    assert parsed.attachments == ()
+    assert "these are words, not data" in parsed.text and "begin 644 x.bin" in parsed.text
 
 
 # --- quarantine -----------------------------------------------------------------

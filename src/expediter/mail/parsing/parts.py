@@ -6,7 +6,8 @@ text, an image, then more text); ``multipart/alternative`` yields one segment
 with its plain and its HTML rendering, and any other alternative (an Outlook
 ``text/calendar`` invitation) becomes a file. Text parts with a filename or an
 ``attachment`` disposition are files; ``message/*`` parts (forwards, delivery
-reports) are kept whole as files, byte for byte when their span is known.
+reports) are kept whole as files, byte for byte when their span is known. A
+file uuencoded into plain text (Lotus Notes) is a file too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from expediter.mail.parsing.headers import (
     normalize_whitespace,
 )
 from expediter.mail.parsing.mimepolicy import VERBATIM_POLICY
+from expediter.mail.parsing.uuencode import extract_uuencoded
 
 MAX_DEPTH = 40
 
@@ -177,7 +179,11 @@ def _collect_leaf(part: Message, content_type: str, context: _Context) -> Collec
         text = _decoded_text(part, context.hints)
         if content_type == "text/html":
             return Collected(segments=[Segment(plain=None, html=text)])
-        return Collected(segments=[Segment(plain=_unflow(text, part), html=None)])
+        text, files = extract_uuencoded(text)
+        return Collected(
+            segments=[Segment(plain=_unflow(text, part), html=None)],
+            attachments=[_uuencoded_attachment(name, data) for name, data in files],
+        )
     return Collected(attachments=[_leaf_attachment(part, content_type, disposition, filename)])
 
 
@@ -241,6 +247,14 @@ def _leaf_attachment(
         content=_payload_bytes(part, canonical_breaks=True),
         content_id=content_id,
         inline=disposition == "inline" or (disposition is None and content_id is not None),
+    )
+
+
+def _uuencoded_attachment(name: str, data: bytes) -> ParsedAttachment:
+    filename = clean_filename(name) or "attachment.bin"
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return ParsedAttachment(
+        filename=filename, content_type=content_type, content=data, content_id=None, inline=False
     )
 
 
