@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -92,3 +93,39 @@ def test_writing_a_pack_again_replaces_it_whole() -> None:
     assert pack_path.read_bytes() == b"".join(blobs)
     pack.discard()
     assert not pack_path.exists()
+
+
+@pytest.mark.django_db
+def test_old_packs_that_no_blob_points_into_are_removed(settings, tmp_path) -> None:
+    """What an import that died between writing a pack and committing its rows left."""
+    settings.DATA_DIR = tmp_path
+    referred_bytes, orphan_bytes, recent_bytes = (new_bytes(n) for n in ("kept", "lost", "new"))
+    referred, orphan, recent = (
+        storage.Pack.plan([b]) for b in (referred_bytes, orphan_bytes, recent_bytes)
+    )
+    referred.write([referred_bytes])
+    orphan.write([orphan_bytes])
+    recent.write([recent_bytes])  # an import under way: its rows are not committed yet
+    blob = StoredBlob.objects.create(
+        sha256=storage.content_address(referred_bytes),
+        size=len(referred_bytes),
+        pack=referred.name,
+        offset=0,
+    )
+    half_written = storage.pack_path(orphan.name).parent / ".tmp-killed"
+    half_written.write_bytes(b"the start of a pack")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in (storage.pack_path(referred.name), storage.pack_path(orphan.name), half_written):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    assert storage.orphan_packs_remove() == 2
+
+    assert not storage.pack_path(orphan.name).exists() and not half_written.exists()
+    assert storage.pack_path(recent.name).exists()
+    assert storage.blob_read(blob) == referred_bytes
+    assert storage.orphan_packs_remove() == 0
+
+
+def test_without_any_pack_there_is_nothing_to_remove(settings, tmp_path) -> None:
+    settings.DATA_DIR = tmp_path
+    assert storage.orphan_packs_remove() == 0

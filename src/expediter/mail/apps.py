@@ -26,3 +26,8 @@ class MailConfig(AppConfig):
             every_seconds=86400,
             enqueue=lambda: tasks.magic_links_purge.enqueue(),
         )
+        periodic.register(
+            "mail.orphan_packs_remove",
+            every_seconds=3600,
+            enqueue=lambda: tasks.orphan_packs_remove.enqueue(),
+        )

@@ -55,3 +55,11 @@ def magic_links_purge() -> int:
     from expediter.mail.services.magic import magic_links_purge as purge
 
     return purge()
+
+
+@task()
+def orphan_packs_remove() -> int:
+    """Remove the pack files of imports that died before committing their rows."""
+    from expediter.tickets.storage import orphan_packs_remove as remove
+
+    return remove()

@@ -9,12 +9,14 @@ in one pack file instead (:class:`Pack`); the blob's row says where.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 import itertools
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +109,42 @@ class Pack:
     def discard(self) -> None:
         """Remove a pack that no row points into (every blob in it was stored before)."""
         pack_path(self.name).unlink(missing_ok=True)
+
+
+ORPHAN_PACK_AGE = dt.timedelta(hours=1)
+"""Far longer than an import takes between writing a pack and committing its rows."""
+
+
+def orphan_packs_remove(*, older_than: dt.timedelta = ORPHAN_PACK_AGE) -> int:
+    """Remove pack files (and half-written ones) that no blob points into; how many.
+
+    A pack is written and synced before its batch's rows are committed, so an
+    import that dies in between leaves a pack nothing refers to: its messages
+    are still in the mailbox it was reading, and importing it again stores
+    them anew. A file younger than ``older_than`` may belong to an import
+    under way, whose rows are not committed yet: it is left alone.
+    """
+    folder = blob_root() / "packs"
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    old = [path for path in folder.iterdir() if _modified(path) < cutoff]
+    packs = {path.stem: path for path in old if path.suffix == ".pack"}
+    referred = set(
+        StoredBlob.objects.filter(pack__in=list(packs)).values_list("pack", flat=True).distinct()
+    )
+    doomed = [path for path in old if path.name.startswith(".tmp-")]
+    doomed += [path for name, path in packs.items() if name not in referred]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile (a pack discarded by its import)
+        return float("inf")
 
 
 def blob_store(data: bytes) -> StoredBlob:
