@@ -130,9 +130,12 @@ def orphan_packs_remove(*, older_than: dt.timedelta = ORPHAN_PACK_AGE) -> int:
     cutoff = time.time() - older_than.total_seconds()
     old = [path for path in folder.iterdir() if _modified(path) < cutoff]
     packs = {path.stem: path for path in old if path.suffix == ".pack"}
-    referred = set(
-        StoredBlob.objects.filter(pack__in=list(packs)).values_list("pack", flat=True).distinct()
-    )
+    names = list(packs)
+    referred: set[str] = set()
+    for start in range(0, len(names), 500):  # every pack of a large mailbox, a few at a time
+        asked = names[start : start + 500]
+        rows = StoredBlob.objects.filter(pack__in=asked).values_list("pack", flat=True)
+        referred.update(rows.distinct())
     doomed = [path for path in old if path.name.startswith(".tmp-")]
     doomed += [path for name, path in packs.items() if name not in referred]
     for path in doomed:
