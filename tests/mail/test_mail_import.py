@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from tests.factories import make_admin, make_requester, make_ticket
 
+from expediter.core import periodic
 from expediter.mail import outbox, tasks
 from expediter.mail.models import (
     AutoReplyRecord,
@@ -290,6 +291,25 @@ def test_an_admin_deleting_imported_mail_erases_its_bytes_in_the_pack_and_only_t
     assert newsletter not in pack.read_bytes()
     assert pack.read_bytes() == first + bytes(len(newsletter)) + last
     assert [blob_read(stored[r.inbound]) for r in (results[0], results[2])] == [first, last]
+
+
+def test_the_worker_removes_the_pack_of_an_import_that_died_and_keeps_the_others(
+    settings, tmp_path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    [imported] = run_import(message(1))
+    died = storage.Pack.plan([message(2)])
+    died.write([message(2)])  # synced, and the import died before committing its rows
+    two_hours_ago = time.time() - 2 * 3600
+    for pack in (tmp_path / "blobs" / "packs").iterdir():
+        os.utime(pack, (two_hours_ago, two_hours_ago))
+    [job] = [job for job in periodic.registered() if job.name == "mail.orphan_packs_remove"]
+    assert job.every == dt.timedelta(hours=1)
+
+    assert tasks.orphan_packs_remove.call() == 1
+
+    assert not storage.pack_path(died.name).exists()
+    assert blob_read(InboundMessage.objects.get(pk=imported.inbound).blob) == message(1)
 
 
 # --- what the batch remembers between its messages ------------------------------------------

@@ -20,7 +20,7 @@ _DATA_LINE = re.compile(r"[ -`]+")  # uuencoding writes nothing else (no lower c
 
 
 def extract_uuencoded(text: str) -> tuple[str, list[tuple[str, bytes]]]:
-    """``(text without the decoded blocks, [(filename, bytes), ...])``.
+    """``(text without the decoded blocks, [(filename, bytes), ...])``; lines end in ``\\n``.
 
     The text comes back unchanged (the same object) when it holds no block,
     which a quick look for ``begin`` settles for almost every message.
@@ -63,7 +63,6 @@ def _decoded(lines: str) -> bytes | None:
     """The file's bytes, or None when a line is not uuencoded data (or there is none)."""
     decoded: list[bytes] = []
     for line in lines.split("\n"):
-        line = line.rstrip("\r")
         if not line:
             continue
         if not _DATA_LINE.fullmatch(line):
