@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_init, post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from tests.factories import make_agent, make_requester, make_ticket
 
 from expediter.core.rows import (
+    Stamp,
     first_instance,
     insert,
     insert_all,
@@ -24,7 +25,7 @@ from expediter.core.rows import (
 )
 from expediter.mail.models import InboundMessage, Mailbox
 from expediter.staff.models import ApiToken, User
-from expediter.tickets.models import Ticket, TicketEvent, TicketSearchText
+from expediter.tickets.models import StoredBlob, Ticket, TicketEvent, TicketSearchText
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -108,6 +109,72 @@ def test_a_batch_encrypts_the_same_secret_anew_for_each_row() -> None:
         tokens = [row[0] for row in cursor.fetchall()]
     assert len(set(tokens)) == 2 and "same" not in tokens  # a nonce each, never shared
     assert [box.secret for box in Mailbox.objects.order_by("pk")] == ["same", "same"]
+
+
+def test_rows_sharing_one_changing_object_store_its_value_in_each_row() -> None:
+    ticket = make_ticket()
+    shared = {"n": 1}
+    events = [TicketEvent(ticket=ticket, verb="v", changes=shared, at=AT) for _ in range(3)]
+    insert_batch(events)
+    stored = TicketEvent.objects.filter(pk__in=[e.pk for e in events])
+    assert [e.changes for e in stored] == [{"n": 1}] * 3
+
+
+def _columns(obj: object) -> dict[str, object]:
+    return {k: v for k, v in vars(obj).items() if k != "_state"}
+
+
+def test_a_stamped_row_is_the_row_the_constructor_makes() -> None:
+    blob = StoredBlob.objects.create(sha256="b" * 64, size=3)
+    shared = {"source": "import", "received_at": AT, "claimed_until": AT}
+    own = {"blob_id": blob.pk, "sha256": "c" * 64, "size": 3, "source_detail": "new/1"}
+    stamped = Stamp(InboundMessage, **shared).make(**own)
+    assert _columns(stamped) == _columns(InboundMessage(**shared, **own))
+    assert stamped._state.adding and stamped._state.db is None
+    insert_batch([stamped])
+    assert _columns(InboundMessage.objects.get(pk=stamped.pk)) == _columns(stamped)
+
+
+def test_each_stamped_row_draws_its_own_default() -> None:
+    stamp = Stamp(InboundMessage, source="import", received_at=AT)
+    first, second = stamp.make(sha256="1"), stamp.make(sha256="2")
+    first.evidence.append("list-id")
+    assert second.evidence == [] and stamp.make(sha256="3").evidence == []
+    assert (first.sha256, second.sha256) == ("1", "2")
+
+
+def test_a_stamp_takes_column_attributes_only() -> None:
+    blob = StoredBlob.objects.create(sha256="d" * 64, size=3)
+    with pytest.raises(TypeError, match="blob"):
+        Stamp(InboundMessage, blob=blob)
+    with pytest.raises(TypeError, match="blob"):
+        Stamp(InboundMessage).make(blob=blob)
+
+
+def test_a_model_heard_when_constructed_is_constructed_for_each_row() -> None:
+    heard: list[str] = []
+
+    def receiver(sender: type, instance: TicketEvent, **kwargs: object) -> None:
+        heard.append(instance.verb)
+
+    post_init.connect(receiver, sender=TicketEvent)
+    try:
+        stamp = Stamp(TicketEvent, at=AT)
+        events = [stamp.make(verb=verb) for verb in ("a", "b")]
+    finally:
+        post_init.disconnect(receiver, sender=TicketEvent)
+    assert heard == ["", "a", "b"] and [e.verb for e in events] == ["a", "b"]
+
+
+def test_a_stamp_constructs_rows_of_a_model_with_a_field_of_its_own() -> None:
+    stamp = Stamp(Mailbox, host="imap.corp.example", secret="same")
+    boxes = [stamp.make(name=f"box {i}") for i in (1, 2)]
+    assert not stamp.copies
+    insert_batch(boxes)
+    assert [(b.name, b.secret) for b in Mailbox.objects.order_by("pk")] == [
+        ("box 1", "same"),
+        ("box 2", "same"),
+    ]
 
 
 def test_a_row_whose_key_is_another_row_keeps_that_key() -> None:

@@ -12,6 +12,8 @@ from expediter.tickets.services import (
     NewAttachment,
     TicketChanges,
     article_add,
+    ticket_add_watcher,
+    ticket_add_watchers,
     ticket_assign,
     ticket_create,
     ticket_link,
@@ -246,6 +248,28 @@ def test_links_and_merge() -> None:
     assert a.status == Status.CLOSED and a.merged_into_id == b.pk
     assert merged.articles.count() == 2
     assert a.requester in merged.watchers.all()
+
+
+def test_watchers_are_added_once_each_with_an_event_each() -> None:
+    ticket = make_ticket()
+    carol = make_requester(email="carol@corp.example")
+    dan = make_requester(email="dan@corp.example")
+    ticket_add_watcher(ticket_id=ticket.pk, watcher=carol, actor=None)
+    ticket_add_watchers(
+        ticket_id=ticket.pk,
+        watchers=[carol, dan, dan, ticket.requester],
+        actor=None,
+        reason="copied on the email",
+    )
+    assert sorted(ticket.watchers.values_list("email", flat=True)) == [
+        "carol@corp.example",
+        "dan@corp.example",
+    ]
+    added = TicketEvent.objects.filter(ticket=ticket, verb="watcher_added").order_by("id")
+    assert [(e.changes["watchers"][1]["id"], e.reason) for e in added] == [
+        (carol.pk, None),
+        (dan.pk, "copied on the email"),
+    ]
 
 
 def test_invisible_ticket_is_not_found_for_services() -> None:

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 
 from expediter.core import clock
-from expediter.core.rows import insert_all, insert_batch
+from expediter.core.rows import Stamp, insert_all, insert_batch
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
 from expediter.staff.models import Team
 
@@ -104,11 +104,12 @@ def address_bounces_record(*, bounces: Mapping[str, Bounces]) -> None:
     appear meanwhile (another process), each is added to one by one.
     """
     new = {key: b for key, b in bounces.items() if not b.recorded}
+    stamp = Stamp(FailingAddress)
     try:
         with transaction.atomic():
             insert_batch(
                 [
-                    FailingAddress(
+                    stamp.make(
                         address=key,
                         first_failed_at=b.first_at,
                         last_failed_at=b.last_at,

@@ -42,6 +42,7 @@ from expediter.tickets.services import (
     article_add,
     attachments_store,
     ticket_add_watcher,
+    ticket_add_watchers,
     ticket_open,
 )
 
@@ -386,20 +387,20 @@ def _created(
 def _copied_become_watchers(ticket: Ticket, parsed: ParsedMessage) -> None:
     own = desk_addresses()
     sender_key = parsed.sender.key if parsed.sender else ""
-    added = 0
+    people: list[User] = []
     for address in parsed.cc:
-        if added >= MAX_NEW_WATCHERS:
-            return
+        if len(people) >= MAX_NEW_WATCHERS:
+            break
         if not address.is_usable or address.key in own or address.key == sender_key:
             continue
         try:
-            person = requester_get_or_create(email=address.address, name=address.name)
+            people.append(requester_get_or_create(email=address.address, name=address.name))
         except InvalidInput:
             continue
-        ticket_add_watcher(
-            ticket_id=ticket.pk, watcher=person, actor=None, reason="copied on the email"
+    if people:
+        ticket_add_watchers(
+            ticket_id=ticket.pk, watchers=people, actor=None, reason="copied on the email"
         )
-        added += 1
 
 
 def _author(parsed: ParsedMessage, sender: Address | None, decision: Decision) -> User | None:

@@ -508,21 +508,38 @@ def ticket_update(*, ticket_id: int, actor: User, changes: TicketChanges) -> Tic
     return ticket
 
 
-@transaction.atomic
 def ticket_add_watcher(
     *, ticket_id: int, watcher: User, actor: User | None, reason: str | None = None
 ) -> Ticket:
+    return ticket_add_watchers(ticket_id=ticket_id, watchers=[watcher], actor=actor, reason=reason)
+
+
+@transaction.atomic
+def ticket_add_watchers(
+    *, ticket_id: int, watchers: Sequence[User], actor: User | None, reason: str | None = None
+) -> Ticket:
+    """Add each person not watching yet (nor the requester), one event each.
+
+    Everyone copied on an email is added at once: the ticket is locked and
+    its watchers read once, whatever the number of people.
+    """
     ticket = ticket_for_update(ticket_id=ticket_id, actor=actor)
-    if ticket.watchers.filter(pk=watcher.pk).exists() or watcher.pk == ticket.requester_id:
+    people = {w.pk: w for w in watchers if w.pk != ticket.requester_id}
+    if not people:
         return ticket
-    ticket.watchers.add(watcher)
-    event_record(
-        ticket=ticket,
-        actor=actor,
-        verb="watcher_added",
-        changes={"watchers": [None, user_ref(watcher)]},
-        reason=reason,
-    )
+    watching = set(ticket.watchers.filter(pk__in=people).values_list("pk", flat=True))
+    new = [person for pk, person in people.items() if pk not in watching]
+    if not new:
+        return ticket
+    ticket.watchers.add(*new)
+    for person in new:
+        event_record(
+            ticket=ticket,
+            actor=actor,
+            verb="watcher_added",
+            changes={"watchers": [None, user_ref(person)]},
+            reason=reason,
+        )
     return ticket
 
 
