@@ -516,6 +516,36 @@ def test_rows_are_committed_only_once_the_second_process_has_synced_their_bytes(
     assert sorted(pid == parent for pid in pids) == [False, False, True]
 
 
+def test_the_second_process_works_out_the_addresses_of_the_bytes_it_writes(
+    monkeypatch, tmp_path
+) -> None:
+    _parsed_by_pid(monkeypatch)
+    monkeypatch.setattr(imports_module, "BATCH_MESSAGES", 2)
+    hashers, address = tmp_path / "hashers", imports_module.content_address
+
+    def signed(raw: bytes) -> str:
+        with hashers.open("a") as log:
+            log.write(f"{os.getpid()}\n")
+        return address(raw)
+
+    digests = imports_module._Writing.digests
+
+    def once_written(writing) -> list[str]:
+        if writing.future is not None:  # however busy the machine, the bytes are written
+            writing.future.result()
+        return digests(writing)
+
+    monkeypatch.setattr(imports_module, "content_address", signed)
+    monkeypatch.setattr(imports_module._Writing, "digests", once_written)
+    results = run_import(*(message(n) for n in range(1, 7)))
+    assert [r.status for r in results] == ["created"] * 6
+    pids = [int(pid) for pid in hashers.read_text().split()]
+    # The first batch is written and hashed here, the two later ones there.
+    assert sorted(pid == os.getpid() for pid in pids) == [False] * 4 + [True] * 2
+    for row in InboundMessage.objects.select_related("blob"):
+        assert row.sha256 == row.blob.sha256 == storage.content_address(blob_read(row.blob))
+
+
 def test_this_process_parses_the_chunks_the_slower_second_one_has_not_started(
     monkeypatch,
 ) -> None:

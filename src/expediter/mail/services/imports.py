@@ -149,7 +149,7 @@ def _finish(
 class _Writing:
     """One batch's bytes, being written and synced in the second process, or left to here."""
 
-    def __init__(self, raws: list[bytes], pack: Pack, future: Future[bool] | None) -> None:
+    def __init__(self, raws: list[bytes], pack: Pack, future: Future[list[str]] | None) -> None:
         self.raws = raws
         self.pack = pack
         self.future = future
@@ -165,7 +165,14 @@ class _Writing:
         return self.future is not None and not self.future.done()
 
     def digests(self) -> list[str]:
-        """Each message's content address, known before its bytes are on disk."""
+        """Each message's content address: from the second process if it has written the bytes.
+
+        Otherwise worked out here, without waiting for the bytes to be on disk.
+        """
+        if self.future is not None and self.future.done():
+            there = _done_there(self.future, "hashing")
+            if there is not None and len(there) == len(self.raws):
+                return there
         return [content_address(raw) for raw in self.raws]
 
     def wait_synced(self) -> None:
@@ -189,15 +196,18 @@ def _done_there(future: Future[T] | None, doing: str) -> T | None:
         return None
 
 
-def _write_batch(pack: Pack, raws: list[bytes]) -> bool:
-    """What the second process runs for a batch's bytes.
+def _write_batch(pack: Pack, raws: list[bytes]) -> list[str]:
+    """What the second process runs for a batch's bytes; their content addresses.
 
     The pack is written even when every message was stored before: which
     were is known only from the database, and this process removes a pack
-    that no row points into.
+    that no row points into. The addresses are worked out there too, where
+    the time is free: this process uses them when the bytes are synced by
+    the time it records the batch (every batch but the first).
     """
+    digests = [content_address(raw) for raw in raws]
     pack.write(raws)
-    return True
+    return digests
 
 
 def _store(batch: list[_Delivery], writing: _Writing, *, source: str) -> None:
