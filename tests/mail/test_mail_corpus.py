@@ -10,10 +10,12 @@ results that encode a product's presentation rather than a fact are listed in
 from __future__ import annotations
 
 import difflib
+import email
 import functools
 import hashlib
 import json
 import re
+from email.policy import compat32
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 
 from expediter.mail.parsing import ParsedMessage, html_to_text, parse_message
+from expediter.mail.parsing.headers import _plain_pairs, unfold
 from expediter.mail.quoting import split_reply
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
@@ -148,6 +151,23 @@ def test_every_message_parses_to_an_outcome(relative: str) -> None:
     assert message.size == (CORPUS / relative).stat().st_size
     if message.outcome == "bounce":
         assert all("@" in address for address in message.classification.bounced_recipients)
+
+
+_ADDRESS_FIELDS = ("from", "sender", "reply-to", "to", "cc", "bcc")
+
+
+def test_every_plain_address_list_of_the_corpus_reads_as_the_standard_library_reads_it() -> None:
+    compared = 0
+    for relative in EMAIL_FILES:
+        message = email.message_from_bytes((CORPUS / relative).read_bytes(), policy=compat32)
+        for name, value in message.items():
+            if name.lower() not in _ADDRESS_FIELDS or not isinstance(value, str):
+                continue
+            plain = _plain_pairs(unfold(value))
+            if plain is not None:
+                compared += 1
+                assert plain == getaddresses([unfold(value)]), (relative, value)
+    assert compared > 1500  # most headers are plain: the shortcut is the common path
 
 
 def test_the_outlook_msg_file_is_quarantined_as_not_mail() -> None:

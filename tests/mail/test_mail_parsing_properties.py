@@ -6,13 +6,14 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import getaddresses
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from expediter.mail.parsing import parse_message, ticket_number_from_subject
 from expediter.mail.parsing.charsets import decode_bytes
-from expediter.mail.parsing.headers import normalize_whitespace
+from expediter.mail.parsing.headers import _plain_pairs, normalize_whitespace
 
 _SEED_MESSAGE = (
     b"From: Ann <ann@example.org>\r\nTo: helpdesk@example.com\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n"
@@ -106,3 +107,42 @@ def test_the_ticket_token_is_found_anywhere(number: int, before: str, after: str
 )
 def test_decoding_never_fails(data: bytes, declared: str | None) -> None:
     assert isinstance(decode_bytes(data, declared), str)
+
+
+_ATEXT = st.text(
+    st.sampled_from("abcXYZ019!#$%&'*+/=?^_`{|}~-"), min_size=1, max_size=6
+)  # RFC 5322 atext
+_ADDR_SPECS = st.builds(
+    lambda local, domain: f"{'.'.join(local)}@{'.'.join(domain)}",
+    st.lists(_ATEXT, min_size=1, max_size=3),
+    st.lists(_ATEXT, min_size=1, max_size=3),
+)
+_GAPS = st.sampled_from(["", " ", "  ", "\t", " \t "])
+_PLAIN_MAILBOXES = st.one_of(
+    st.builds(lambda gap, spec: f"{gap}{spec}{gap}", _GAPS, _ADDR_SPECS),
+    st.builds(
+        lambda words, gap, spec, end: (
+            f"{gap}{gap.join(words) if gap else ' '.join(words)}{gap}<{spec}>{end}"
+        ),
+        st.lists(_ATEXT, max_size=3),
+        _GAPS,
+        _ADDR_SPECS,
+        _GAPS,
+    ),
+)
+_SOMETIMES_NOT_PLAIN = st.one_of(
+    _PLAIN_MAILBOXES,
+    st.builds(
+        lambda mailbox, odd: mailbox + odd, _PLAIN_MAILBOXES, st.sampled_from('"()<>:;[]\\.@')
+    ),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SOMETIMES_NOT_PLAIN, min_size=1, max_size=4))
+def test_plain_address_lists_read_as_the_standard_library_reads_them(entries: list[str]) -> None:
+    value = ",".join(entries)
+    plain = _plain_pairs(value)
+
+    assert plain is None or plain == getaddresses([value])
