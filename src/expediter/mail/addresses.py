@@ -10,6 +10,7 @@ from answering each other for ever.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -17,11 +18,11 @@ from dataclasses import dataclass, replace
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db import IntegrityError, connection, connections, router, transaction
+from django.db.models import Count
 
 from expediter.core import clock
-from expediter.core.rows import Stamp, insert_all, insert_batch
+from expediter.core.rows import Stamp, executed, insert_all, insert_batch, stored_value
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
 from expediter.staff.models import Team
 
@@ -127,11 +128,19 @@ def address_bounces_record(*, bounces: Mapping[str, Bounces]) -> None:
 
 
 def _bounces_add(key: str, bounces: Bounces) -> None:
-    updated = FailingAddress.objects.filter(address=key).update(
-        bounces=F("bounces") + bounces.count,
-        last_failed_at=bounces.last_at,
-        last_inbound_id=bounces.last_inbound_id,
+    """Add to the address's record, or create it.
+
+    The UPDATE is written once, not compiled by the ORM for every address:
+    a batch of bounces adds to many records, and the ORM's compiling cost
+    ten times what the database then took to run it.
+    """
+    db = connections[router.db_for_write(FailingAddress)]
+    last_failed_at = stored_value(
+        FailingAddress._meta.get_field("last_failed_at"), bounces.last_at, db
     )
+    params = [bounces.count, last_failed_at, bounces.last_inbound_id, key]
+    with executed(_add_bounces_sql(db.vendor), params, using=db.alias) as cursor:
+        updated = cursor.rowcount
     if not updated:
         FailingAddress.objects.create(
             address=key,
@@ -140,6 +149,22 @@ def _bounces_add(key: str, bounces: Bounces) -> None:
             bounces=bounces.count,
             last_inbound_id=bounces.last_inbound_id,
         )
+
+
+@functools.cache
+def _add_bounces_sql(vendor: str) -> str:
+    """``UPDATE ... SET bounces = bounces + %s, ... WHERE address = %s`` (quoted for ``vendor``)."""
+    quote = connection.ops.quote_name
+    meta = FailingAddress._meta
+    columns = {field.name: quote(field.column) for field in meta.concrete_fields}
+    bounces, last_at, last_inbound, address = (
+        columns[name] for name in ("bounces", "last_failed_at", "last_inbound", "address")
+    )
+    # Only names from the model's own metadata go into the text; values are parameters.
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {bounces} = {bounces} + %s,"  # noqa: S608
+        f" {last_at} = %s, {last_inbound} = %s WHERE {address} = %s"
+    )
 
 
 def address_clear_failing(*, address: str) -> bool:
