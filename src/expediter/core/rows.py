@@ -413,13 +413,22 @@ def _djangos_own(field: Field) -> bool:  # type: ignore[type-arg]
     return type(field).__module__.startswith("django.db.models.fields")
 
 
+def quoted_columns(model: type[Model]) -> dict[str, str]:
+    """Each concrete field's column, quoted, by field name: for statements written by hand.
+
+    Only names from the model's own metadata go into such a statement's
+    text; values are always parameters.
+    """
+    quote = connection.ops.quote_name
+    return {field.name: quote(field.column) for field in model._meta.concrete_fields}
+
+
 def selected_columns(model: type[Model], alias: str) -> str:
     """Every concrete column of ``model`` under a table alias, quoted.
 
     For a SELECT whose rows :func:`first_instance` turns back into instances.
     """
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{column}" for column in quoted_columns(model).values())
 
 
 def first_instance(

@@ -22,7 +22,14 @@ from django.db import IntegrityError, connection, connections, router, transacti
 from django.db.models import Count
 
 from expediter.core import clock
-from expediter.core.rows import Stamp, executed, insert_all, insert_batch, stored_value
+from expediter.core.rows import (
+    Stamp,
+    executed,
+    insert_all,
+    insert_batch,
+    quoted_columns,
+    stored_value,
+)
 from expediter.mail.models import AutoReplyRecord, FailingAddress, InboundMessage, OutboundMessage
 from expediter.staff.models import Team
 
@@ -154,16 +161,12 @@ def _bounces_add(key: str, bounces: Bounces) -> None:
 @functools.cache
 def _add_bounces_sql(vendor: str) -> str:
     """``UPDATE ... SET bounces = bounces + %s, ... WHERE address = %s`` (quoted for ``vendor``)."""
-    quote = connection.ops.quote_name
-    meta = FailingAddress._meta
-    columns = {field.name: quote(field.column) for field in meta.concrete_fields}
-    bounces, last_at, last_inbound, address = (
-        columns[name] for name in ("bounces", "last_failed_at", "last_inbound", "address")
-    )
-    # Only names from the model's own metadata go into the text; values are parameters.
+    column = quoted_columns(FailingAddress)
+    bounces = column["bounces"]
     return (
-        f"UPDATE {quote(meta.db_table)} SET {bounces} = {bounces} + %s,"  # noqa: S608
-        f" {last_at} = %s, {last_inbound} = %s WHERE {address} = %s"
+        f"UPDATE {connection.ops.quote_name(FailingAddress._meta.db_table)}"  # noqa: S608
+        f" SET {bounces} = {bounces} + %s, {column['last_failed_at']} = %s,"
+        f" {column['last_inbound']} = %s WHERE {column['address']} = %s"
     )
 
 

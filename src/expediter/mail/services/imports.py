@@ -42,7 +42,7 @@ from django.db import IntegrityError, connection, transaction
 
 from expediter.core import clock
 from expediter.core.memo import all_pinned
-from expediter.core.rows import Stamp, executed, insert_batch
+from expediter.core.rows import Stamp, executed, insert_batch, quoted_columns
 from expediter.mail.models import InboundMessage, InboundSource, InboundStatus
 from expediter.mail.parsing import ParsedMessage, parse_message
 from expediter.mail.quoting import split_reply
@@ -154,6 +154,7 @@ class _Writing:
         self.pack = pack
         self.future = future
         self.synced = False
+        self._outcome: list[list[str] | None] = []  # the second process's, once asked
 
     @property
     def elsewhere(self) -> bool:
@@ -170,7 +171,7 @@ class _Writing:
         Otherwise worked out here, without waiting for the bytes to be on disk.
         """
         if self.future is not None and self.future.done():
-            there = _done_there(self.future, "hashing")
+            there = self._written_there()
             if there is not None and len(there) == len(self.raws):
                 return there
         return [content_address(raw) for raw in self.raws]
@@ -180,9 +181,18 @@ class _Writing:
         if self.synced:
             return
         # A pack the second process failed to finish is written again, whole.
-        if _done_there(self.future, "writing") is None:
+        if self._written_there() is None:
             self.pack.write(self.raws)
         self.synced = True
+
+    def _written_there(self) -> list[str] | None:
+        """The addresses the second process returned once the pack was synced; None if it failed.
+
+        Waited for, and a failure logged, once.
+        """
+        if not self._outcome:
+            self._outcome.append(_done_there(self.future, "writing"))
+        return self._outcome[0]
 
 
 def _done_there(future: Future[T] | None, doing: str) -> T | None:
@@ -296,16 +306,14 @@ def _stored_before(digests: list[str]) -> tuple[dict[str, int], dict[str, Inboun
 def _stored_before_sql(vendor: str, count: int) -> str:
     """The blobs among ``count`` addresses, each with the message stored as those bytes."""
     quote = connection.ops.quote_name
-    blobs, messages = StoredBlob._meta, InboundMessage._meta
-    blob_pk, message_pk = quote(blobs.pk.column), quote(messages.pk.column)
-    sha256 = quote(blobs.get_field("sha256").column)
-    points_at = quote(messages.get_field("blob").column)
+    blob, message = quoted_columns(StoredBlob), quoted_columns(InboundMessage)
     wanted = ", ".join(["%s"] * count)
-    # Only names from the models' own metadata go into the text; values are parameters.
     return (
-        f"SELECT b.{sha256}, b.{blob_pk}, m.{message_pk} FROM {quote(blobs.db_table)} b"  # noqa: S608
-        f" LEFT JOIN {quote(messages.db_table)} m ON m.{points_at} = b.{blob_pk}"
-        f" WHERE b.{sha256} IN ({wanted})"
+        f"SELECT b.{blob['sha256']}, b.{blob['id']}, m.{message['id']}"  # noqa: S608
+        f" FROM {quote(StoredBlob._meta.db_table)} b"
+        f" LEFT JOIN {quote(InboundMessage._meta.db_table)} m"
+        f" ON m.{message['blob']} = b.{blob['id']}"
+        f" WHERE b.{blob['sha256']} IN ({wanted})"
     )
 
 

@@ -22,7 +22,7 @@ from django.db.models import Field
 
 from expediter.core import clock
 from expediter.core.errors import InvalidInput
-from expediter.core.rows import executed, stored_value
+from expediter.core.rows import executed, quoted_columns, stored_value
 from expediter.mail import selectors
 from expediter.mail.addresses import desk_addresses
 from expediter.mail.decide import Decision, Facts, JoinedBy, decide
@@ -195,12 +195,11 @@ def _recorded_fields() -> tuple[Field[Any, Any], ...]:
 @functools.cache
 def _pending_update_sql(vendor: str) -> str:
     """``UPDATE inbound SET ... WHERE id = %s AND status = %s`` (quoted for ``vendor``)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(field.column)} = %s" for field in _recorded_fields())
-    where = f"{quote(_field('id').column)} = %s AND {quote(_field('status').column)} = %s"
-    table = InboundMessage._meta.db_table
-    # Only names from the model's own metadata go into the text; values are parameters.
-    return f"UPDATE {quote(table)} SET {columns} WHERE {where}"  # noqa: S608
+    column = quoted_columns(InboundMessage)
+    assignments = ", ".join(f"{column[field.name]} = %s" for field in _recorded_fields())
+    where = f"{column['id']} = %s AND {column['status']} = %s"
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    return f"UPDATE {table} SET {assignments} WHERE {where}"  # noqa: S608
 
 
 # --- facts ----------------------------------------------------------------------
